@@ -1,0 +1,34 @@
+# One command each: `make test` runs the tests, `make reports` builds the HTML reports.
+# Both create .venv and install the package (with its dev extra) on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install test test-fast lint reports clean-reports
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m ruff check src tests benchmarks notebooks
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not notebooks"
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check src tests benchmarks notebooks
+	$(BIN)/python -m ruff format --check src tests benchmarks
+
+reports: $(STAMP)
+	$(BIN)/python -m analysis report
+
+clean-reports:
+	rm -rf reports

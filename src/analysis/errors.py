@@ -1,0 +1,36 @@
+"""Exceptions a user sees. Each message says what, where (symbol, file, row, date) and what to do."""
+
+from __future__ import annotations
+
+
+class AnalysisError(Exception):
+    """Base class: the CLI prints these as one clear message and exits non-zero."""
+
+
+class DataError(AnalysisError):
+    """Input data are missing, malformed or do not cover what was asked."""
+
+
+class PriceSourceError(DataError):
+    """A price source (Yahoo, a CSV folder, the cache) could not deliver a series."""
+
+
+class ValidationError(DataError):
+    """A file failed validation; ``problems`` lists (file, row, column, message) tuples."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        self.problems = list(problems or [])
+        detail = "".join(f"\n  - {p}" for p in self.problems)
+        super().__init__(message + detail)
+
+
+class CalendarError(AnalysisError):
+    """An event date or window cannot be placed on the trading calendar or is not covered."""
+
+
+class SpecificationError(AnalysisError):
+    """An unknown model, test or parameter, or windows that make no sense together."""
+
+
+class EstimationError(AnalysisError):
+    """A model could not be estimated for a firm (too few returns, constant series, ...)."""
