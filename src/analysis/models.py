@@ -1,0 +1,360 @@
+"""Expected-return models, fitted for many firms at once.
+
+Models (MacKinlay 1997, JEL 35(1); Campbell, Lo & MacKinlay 1997, ch. 4):
+
+========================  ==========================================  ===
+name                      expected return                             k
+========================  ==========================================  ===
+``constant_mean``         mu_i                                        1
+``market_adjusted``       R_mt (no parameters estimated)              0
+``market_model``          alpha_i + beta_i R_mt  (OLS)                2
+``factor_model``          alpha_i + sum_j b_ij F_jt  (OLS)            1+f
+========================  ==========================================  ===
+
+The vectorized path (:func:`fit_arrays`) solves every firm's least-squares problem with one batched
+QR decomposition; missing returns are dropped per firm (rows zeroed, which leaves the OLS solution
+unchanged) and counted. :func:`fit_statsmodels` is the per-firm statsmodels reference the tests
+hold the vectorized path to (1e-10). The prediction-error covariance of the event-window ARs is the
+full matrix ``C_i = I + X*(X'X)^{-1}X*'`` (CLM 1997, sec. 4.4; Salinger 1992, JFQA 27(1)), so a
+multi-day CAR variance is ``sigma_i^2 1'C_i 1``, never a sum of daily factors.
+
+Residual variance divisor (DESIGN.md): ``L_i - k`` by default; ``convention="estudy2"`` uses
+``L_i - 1`` for every model and the estimation window's full market series for the market mean and
+sum of squares in the prediction-error factor, as the R package estudy2 does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from analysis.errors import EstimationError, SpecificationError
+
+MODELS: tuple[str, ...] = ("market_model", "market_adjusted", "constant_mean", "factor_model")
+CONVENTIONS: tuple[str, ...] = ("default", "estudy2")
+
+#: Fewest valid estimation returns a firm may have (a clear error below it).
+MIN_ESTIMATION_DEFAULT = 30
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which expected-return model, on which regressors."""
+
+    name: str
+    factors: tuple[str, ...] = ()
+
+    @property
+    def k(self) -> int:
+        """Estimated mean parameters (the residual-variance divisor is L - k)."""
+        if self.name == "market_adjusted":
+            return 0
+        if self.name == "constant_mean":
+            return 1
+        return 1 + len(self.factors)
+
+    @property
+    def has_intercept(self) -> bool:
+        return self.name != "market_adjusted"
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        if self.name == "market_adjusted":
+            return ()
+        if self.name == "constant_mean":
+            return ("alpha",)
+        if self.name == "market_model":
+            return ("alpha", "beta")
+        return ("alpha", *(f"beta_{f}" for f in self.factors))
+
+    @property
+    def label(self) -> str:
+        if self.name in ("market_model", "market_adjusted"):
+            return f"{self.name} ({self.factors[0]})"
+        if self.name == "factor_model":
+            return f"factor_model ({' + '.join(self.factors)})"
+        return self.name
+
+
+def make_spec(
+    model: str, market: str | None = "SPY", factors: Sequence[str] | None = None
+) -> ModelSpec:
+    """Build a :class:`ModelSpec`, with clear errors for unknown models or missing regressors."""
+    if model not in MODELS:
+        raise SpecificationError(f"unknown model {model!r}; valid models: {', '.join(MODELS)}")
+    if model == "constant_mean":
+        return ModelSpec(model, ())
+    if model == "factor_model":
+        facs = tuple(factors or ())
+        if not facs:
+            raise SpecificationError(
+                "factor_model needs its regressors, e.g. factors=['SPY', 'SOXX'] "
+                "(CLI: --factors SPY,SOXX)"
+            )
+        if len(set(facs)) != len(facs):
+            raise SpecificationError(f"factor_model regressors repeat: {', '.join(facs)}")
+        return ModelSpec(model, facs)
+    if not market:
+        raise SpecificationError(f"{model} needs a market index, e.g. market='SPY'")
+    if factors:
+        raise SpecificationError(
+            f"{model} takes one market index; use model='factor_model' for several"
+        )
+    return ModelSpec(model, (market,))
+
+
+@dataclass(frozen=True)
+class FitArrays:
+    """Fitted models for N firms: the inputs every test statistic needs (all numpy)."""
+
+    params: np.ndarray  # (N, k)
+    sigma: np.ndarray  # (N,) residual sd with the convention's divisor
+    n_est: np.ndarray  # (N,) valid estimation returns L_i
+    dof: np.ndarray  # (N,) L_i - k (t-distribution degrees of freedom)
+    resid: np.ndarray  # (N, L1) estimation residuals, NaN where missing
+    ar: np.ndarray  # (N, L2) event-window abnormal returns, NaN where missing
+    expected: np.ndarray  # (N, L2) expected (normal) returns in the window
+    cov: np.ndarray  # (N, L2, L2) prediction-error covariance factor C_i
+    r2: np.ndarray  # (N,) R-squared (NaN for models without regressors)
+    k: int
+    convention: str = "default"
+    extra: dict = field(default_factory=dict)
+
+
+def _valid_rows(y: np.ndarray, X: np.ndarray | None) -> np.ndarray:
+    ok = np.isfinite(y)
+    if X is not None and X.shape[-1]:
+        ok &= np.isfinite(X).all(axis=-1)
+    return ok
+
+
+def fit_arrays(
+    y_est: np.ndarray,
+    X_est: np.ndarray,
+    y_evt: np.ndarray,
+    X_evt: np.ndarray,
+    *,
+    spec: ModelSpec,
+    offset_est: np.ndarray | None = None,
+    offset_evt: np.ndarray | None = None,
+    convention: str = "default",
+    min_estimation: int = MIN_ESTIMATION_DEFAULT,
+    firm_names: Sequence[str] | None = None,
+) -> FitArrays:
+    """Fit ``spec`` for N firms at once.
+
+    Parameters
+    ----------
+    y_est, y_evt : (N, L1), (N, L2)
+        Firm returns in the estimation and event windows (NaN = missing).
+    X_est, X_evt : (N, L1, k), (N, L2, k)
+        Design matrices including the intercept column (k may be 0).
+    offset_est, offset_evt : (N, L1), (N, L2), optional
+        Returns subtracted before fitting (the market return for ``market_adjusted``).
+    convention : {"default", "estudy2"}
+        Residual divisor ``L_i - k`` (default) or ``L_i - 1`` with estudy2's prediction-error factor.
+    """
+    if convention not in CONVENTIONS:
+        raise SpecificationError(
+            f"unknown convention {convention!r}; valid: {', '.join(CONVENTIONS)}"
+        )
+    names = list(firm_names) if firm_names is not None else [f"firm {i}" for i in range(len(y_est))]
+    k = spec.k
+    y_est = np.asarray(y_est, dtype=float)
+    y_evt = np.asarray(y_evt, dtype=float)
+    N, L1 = y_est.shape
+    L2 = y_evt.shape[1]
+    if offset_est is not None:
+        y_est = y_est - offset_est
+        y_evt = y_evt - offset_evt
+
+    valid = _valid_rows(y_est, X_est)
+    n_est = valid.sum(axis=1)
+    short = np.flatnonzero(n_est < max(min_estimation, k + 2))
+    if short.size:
+        detail = ", ".join(f"{names[i]} has {int(n_est[i])}" for i in short[:10])
+        raise EstimationError(
+            f"too few valid estimation returns (need at least {max(min_estimation, k + 2)}): "
+            f"{detail}. Lengthen the estimation window or check the price data for gaps."
+        )
+
+    yz = np.where(valid, y_est, 0.0)
+    if k:
+        Xz = np.where(valid[..., None], X_est, 0.0)
+        Q, R = np.linalg.qr(Xz)  # (N, L1, k), (N, k, k)
+        diag = np.abs(np.diagonal(R, axis1=1, axis2=2))
+        scale = np.sqrt((Xz**2).sum(axis=1)).max(axis=1)
+        singular = np.flatnonzero(diag.min(axis=1) <= 1e-10 * np.maximum(scale, 1e-300))
+        if singular.size:
+            who = ", ".join(names[i] for i in singular[:10])
+            raise EstimationError(
+                f"the regressors are constant or collinear in the estimation window for {who}; "
+                "the model cannot be estimated (check the market/factor series)"
+            )
+        qty = np.einsum("nlk,nl->nk", Q, yz)
+        params = np.linalg.solve(R, qty[..., None])[..., 0]
+        Rinv = np.linalg.inv(R)
+        xtx_inv = Rinv @ np.swapaxes(Rinv, 1, 2)
+        fitted_est = np.einsum("nlk,nk->nl", X_est, params)
+        expected = np.einsum("nlk,nk->nl", X_evt, params)
+    else:
+        params = np.zeros((N, 0))
+        xtx_inv = np.zeros((N, 0, 0))
+        fitted_est = np.zeros_like(y_est)
+        expected = np.zeros_like(y_evt)
+
+    resid = np.where(valid, y_est - fitted_est, np.nan)
+    ssr = np.nansum(resid**2, axis=1)
+    divisor = n_est - (1 if convention == "estudy2" else k)
+    sigma = np.sqrt(ssr / divisor)
+    dof = (n_est - k).astype(float)
+    flat = np.flatnonzero(~(sigma > 0))
+    if flat.size:
+        who = ", ".join(names[i] for i in flat[:10])
+        raise EstimationError(
+            f"zero residual variance in the estimation window for {who}: the return series is "
+            "constant or exactly explained by the regressors"
+        )
+
+    ar = y_evt - expected
+    eye = np.broadcast_to(np.eye(L2), (N, L2, L2))
+    if k:
+        X_evt_clean = np.nan_to_num(X_evt)
+        if convention == "estudy2" and spec.name == "market_model":
+            cov = eye + _estudy2_factor(X_est, X_evt_clean, n_est)
+        else:
+            cov = eye + X_evt_clean @ xtx_inv @ np.swapaxes(X_evt_clean, 1, 2)
+    else:
+        cov = eye.copy()
+
+    if spec.has_intercept and k > 1:
+        ybar = np.nanmean(np.where(valid, y_est, np.nan), axis=1, keepdims=True)
+        sst = np.nansum(np.where(valid, y_est - ybar, np.nan) ** 2, axis=1)
+        r2 = 1.0 - ssr / sst
+    else:
+        r2 = np.full(N, np.nan)
+    return FitArrays(
+        params=params,
+        sigma=sigma,
+        n_est=n_est,
+        dof=dof,
+        resid=resid,
+        ar=ar,
+        expected=expected + (offset_evt if offset_evt is not None else 0.0),
+        cov=np.ascontiguousarray(cov),
+        r2=r2,
+        k=k,
+        convention=convention,
+    )
+
+
+def _estudy2_factor(X_est: np.ndarray, X_evt: np.ndarray, n_est: np.ndarray) -> np.ndarray:
+    """estudy2's market-model factor: 1/L_i + (R_mt - mean)(R_mu - mean)/S_mm with the mean and
+    S_mm over *every* market day of the estimation window (also days the firm is missing)."""
+    m_est = X_est[..., 1]  # (N, L1) market column
+    m_evt = X_evt[..., 1]
+    mbar = np.nanmean(m_est, axis=1, keepdims=True)
+    smm = np.nansum((m_est - mbar) ** 2, axis=1)
+    dev = m_evt - mbar
+    return 1.0 / n_est[:, None, None] + dev[:, :, None] * dev[:, None, :] / smm[:, None, None]
+
+
+def fit_statsmodels(y: np.ndarray, X: np.ndarray):
+    """Reference fit of one firm with statsmodels OLS (missing rows dropped).
+
+    Returns the statsmodels ``RegressionResults``; the vectorized path must equal it to 1e-10.
+    """
+    import statsmodels.api as sm
+
+    ok = _valid_rows(np.asarray(y, float), np.asarray(X, float))
+    return sm.OLS(np.asarray(y, float)[ok], np.asarray(X, float)[ok]).fit()
+
+
+def newey_west_lags(n: int) -> int:
+    """Newey-West (1994) rule of thumb: floor(4 (n/100)^(2/9))."""
+    return int(np.floor(4.0 * (n / 100.0) ** (2.0 / 9.0)))
+
+
+@dataclass(frozen=True)
+class DummyRegression:
+    """Event-dummy regression of one firm (Karafiath 1988; Salinger 1992)."""
+
+    gamma: np.ndarray  # (L2,) event-day dummies = out-of-sample ARs
+    t_ols: np.ndarray
+    t_hac: np.ndarray
+    car: float
+    car_t_ols: float
+    car_p_ols: float
+    car_t_hac: float
+    car_p_hac: float
+    df_resid: float
+    hac_lags: int
+    n: int
+
+
+def event_dummy_regression(
+    y_est: np.ndarray,
+    X_est: np.ndarray,
+    y_evt: np.ndarray,
+    X_evt: np.ndarray,
+    car_days: Sequence[int],
+    *,
+    hac_lags: int | None = None,
+) -> DummyRegression:
+    """Estimate R_t = x_t'b + sum_k g_k D_kt + u_t over estimation and event window, by OLS.
+
+    The dummy coefficients g_k equal the out-of-sample ARs and their OLS t equals the
+    prediction-error t (Karafiath 1988, Financial Review 23(3)). The CAR test is the t test of
+    ``sum_{k in car_days} g_k = 0`` (statsmodels ``t_test``), with OLS and Newey-West HAC
+    (Newey & West 1987) errors; HAC lags default to floor(4 (T/100)^(2/9)). Event days with a
+    missing return are dropped together with their dummy. HAC guards against autocorrelation and
+    heteroskedasticity in u; with one-observation dummies it does not fix non-normality.
+    """
+    import statsmodels.api as sm
+
+    L2 = len(y_evt)
+    y = np.concatenate([y_est, y_evt])
+    X = np.vstack([X_est, X_evt])
+    D = np.vstack([np.zeros((len(y_est), L2)), np.eye(L2)])
+    ok = _valid_rows(y, X)
+    evt_ok = ok[len(y_est) :]
+    keep_cols = np.flatnonzero(evt_ok)
+    design = np.hstack([X, D[:, keep_cols]])[ok]
+    yy = y[ok]
+    p = X.shape[1]
+    lags = newey_west_lags(len(yy)) if hac_lags is None else int(hac_lags)
+    ols = sm.OLS(yy, design).fit()
+    hac = sm.OLS(yy, design).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+    gamma = np.full(L2, np.nan)
+    t_ols = np.full(L2, np.nan)
+    t_hac = np.full(L2, np.nan)
+    gamma[keep_cols] = ols.params[p:]
+    t_ols[keep_cols] = ols.tvalues[p:]
+    t_hac[keep_cols] = hac.tvalues[p:]
+    days = list(car_days)
+    if not all(evt_ok[d] for d in days):
+        nan = float("nan")
+        return DummyRegression(
+            gamma, t_ols, t_hac, nan, nan, nan, nan, nan, float(ols.df_resid), lags, int(ok.sum())
+        )
+    r = np.zeros(design.shape[1])
+    pos = {c: p + j for j, c in enumerate(keep_cols)}
+    for d in days:
+        r[pos[d]] = 1.0
+    tt_ols = ols.t_test(r)
+    tt_hac = hac.t_test(r)
+    return DummyRegression(
+        gamma=gamma,
+        t_ols=t_ols,
+        t_hac=t_hac,
+        car=float(np.asarray(tt_ols.effect).ravel()[0]),
+        car_t_ols=float(np.asarray(tt_ols.tvalue).ravel()[0]),
+        car_p_ols=float(np.asarray(tt_ols.pvalue).ravel()[0]),
+        car_t_hac=float(np.asarray(tt_hac.tvalue).ravel()[0]),
+        car_p_hac=float(np.asarray(tt_hac.pvalue).ravel()[0]),
+        df_resid=float(ols.df_resid),
+        hac_lags=lags,
+        n=int(ok.sum()),
+    )
