@@ -46,10 +46,7 @@ def returns_from_prices(
     if len(bad):
         (date, sym), val = next(iter(bad.items()))
         raise DataError(f"non-positive price for {sym} on {date.date()} ({val}); returns undefined")
-    if sessions is not None:
-        values = values.reindex(sessions)
-    else:
-        values = values.sort_index()
+    values = values.reindex(sessions) if sessions is not None else values.sort_index()
     arr = values.to_numpy()
     out = np.full_like(arr, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
