@@ -172,3 +172,11 @@ def test_spec_errors():
         make_spec("factor_model")
     assert make_spec("factor_model", factors=["SPY", "SOXX"]).k == 3
     assert make_spec("market_adjusted", "QQQ").k == 0
+
+
+def test_dummy_hac_close_to_ols_without_autocorrelation():
+    """With iid errors the corrected HAC t is close to the OLS t (no explosion from zero residuals)."""
+    y_est, X_est, y_evt, X_evt = _panel(seed=3, missing=False, L1=250)
+    dr = event_dummy_regression(y_est[0], X_est[0], y_evt[0], X_evt[0], [0, 1, 2])
+    assert abs(dr.car_t_hac / dr.car_t_ols - 1) < 0.15
+    np.testing.assert_allclose(dr.t_hac / dr.t_ols, 1, atol=0.15)

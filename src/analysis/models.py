@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import stats
 
 from analysis.errors import EstimationError, SpecificationError
 
@@ -294,6 +295,18 @@ class DummyRegression:
     n: int
 
 
+def _nw_sum_variance(u: np.ndarray, length: int, lags: int) -> float:
+    """Newey-West estimate of Var(sum of ``length`` consecutive disturbances) from residuals ``u``:
+    length*g0 + 2 sum_j (length - j) w_j g_j, Bartlett weights w_j = 1 - j/(lags+1)."""
+    u = u - u.mean()
+    n = len(u)
+    total = length * float(u @ u) / n
+    for j in range(1, min(lags, length - 1) + 1):
+        gj = float(u[j:] @ u[:-j]) / n
+        total += 2 * (length - j) * (1 - j / (lags + 1)) * gj
+    return max(total, 0.0)
+
+
 def event_dummy_regression(
     y_est: np.ndarray,
     X_est: np.ndarray,
@@ -306,20 +319,27 @@ def event_dummy_regression(
     """Estimate R_t = x_t'b + sum_k g_k D_kt + u_t over estimation and event window, by OLS.
 
     The dummy coefficients g_k equal the out-of-sample ARs and their OLS t equals the
-    prediction-error t (Karafiath 1988, Financial Review 23(3)). The CAR test is the t test of
-    ``sum_{k in car_days} g_k = 0`` (statsmodels ``t_test``), with OLS and Newey-West HAC
-    (Newey & West 1987) errors; HAC lags default to floor(4 (T/100)^(2/9)). Event days with a
-    missing return are dropped together with their dummy. HAC guards against autocorrelation and
-    heteroskedasticity in u; with one-observation dummies it does not fix non-normality.
+    prediction-error t (Karafiath 1988, Financial Review 23(3); Salinger 1992, JFQA 27(1)). The CAR
+    test is the t test of ``sum_{k in car_days} g_k = 0`` (statsmodels ``t_test``).
+
+    HAC variant: a one-observation dummy fits its day exactly (zero residual), so the plain
+    Newey-West (1987) sandwich keeps only the parameter-estimation part of Var(g) and omits the
+    event-day disturbance itself -- its t-statistics explode. We therefore use the HAC covariance of
+    the regression (statsmodels, Bartlett kernel, lags floor(4 (T/100)^(2/9)) by default) for the
+    estimation-error part, ``r'V_HAC r``, and add the Newey-West variance of the sum of the window's
+    disturbances estimated from the estimation-window residuals. Reference: N(0,1). HAC guards
+    against autocorrelation and heteroskedasticity; it does not fix non-normality of one firm's AR.
+    Event days with a missing return are dropped together with their dummy.
     """
     import statsmodels.api as sm
 
     L2 = len(y_evt)
+    n_est_rows = len(y_est)
     y = np.concatenate([y_est, y_evt])
     X = np.vstack([X_est, X_evt])
-    D = np.vstack([np.zeros((len(y_est), L2)), np.eye(L2)])
+    D = np.vstack([np.zeros((n_est_rows, L2)), np.eye(L2)])
     ok = _valid_rows(y, X)
-    evt_ok = ok[len(y_est) :]
+    evt_ok = ok[n_est_rows:]
     keep_cols = np.flatnonzero(evt_ok)
     design = np.hstack([X, D[:, keep_cols]])[ok]
     yy = y[ok]
@@ -327,33 +347,37 @@ def event_dummy_regression(
     lags = newey_west_lags(len(yy)) if hac_lags is None else int(hac_lags)
     ols = sm.OLS(yy, design).fit()
     hac = sm.OLS(yy, design).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+    V = np.asarray(hac.cov_params())
+    u_est = np.asarray(ols.resid)[: int(ok[:n_est_rows].sum())]
+    var_u1 = _nw_sum_variance(u_est, 1, lags)
     gamma = np.full(L2, np.nan)
     t_ols = np.full(L2, np.nan)
     t_hac = np.full(L2, np.nan)
     gamma[keep_cols] = ols.params[p:]
     t_ols[keep_cols] = ols.tvalues[p:]
-    t_hac[keep_cols] = hac.tvalues[p:]
+    for j, c in enumerate(keep_cols):
+        t_hac[c] = gamma[c] / np.sqrt(V[p + j, p + j] + var_u1)
     days = list(car_days)
     if not all(evt_ok[d] for d in days):
         nan = float("nan")
-        return DummyRegression(
-            gamma, t_ols, t_hac, nan, nan, nan, nan, nan, float(ols.df_resid), lags, int(ok.sum())
-        )
+        return DummyRegression(gamma, t_ols, t_hac, nan, nan, nan, nan, nan, float(ols.df_resid), lags, int(ok.sum()))
     r = np.zeros(design.shape[1])
     pos = {c: p + j for j, c in enumerate(keep_cols)}
     for d in days:
         r[pos[d]] = 1.0
     tt_ols = ols.t_test(r)
-    tt_hac = hac.t_test(r)
+    car = float(r @ ols.params)
+    var_hac = float(r @ V @ r) + _nw_sum_variance(u_est, len(days), lags)
+    t_car_hac = car / np.sqrt(var_hac)
     return DummyRegression(
         gamma=gamma,
         t_ols=t_ols,
         t_hac=t_hac,
-        car=float(np.asarray(tt_ols.effect).ravel()[0]),
+        car=car,
         car_t_ols=float(np.asarray(tt_ols.tvalue).ravel()[0]),
         car_p_ols=float(np.asarray(tt_ols.pvalue).ravel()[0]),
-        car_t_hac=float(np.asarray(tt_hac.tvalue).ravel()[0]),
-        car_p_hac=float(np.asarray(tt_hac.pvalue).ravel()[0]),
+        car_t_hac=float(t_car_hac),
+        car_p_hac=float(2 * stats.norm.sf(abs(t_car_hac))),
         df_resid=float(ols.df_resid),
         hac_lags=lags,
         n=int(ok.sum()),

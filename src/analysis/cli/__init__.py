@@ -29,9 +29,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _join_window_values(argv: list[str]) -> list[str]:
+    """Turn ``--window -1:3`` into ``--window=-1:3``: argparse reads "-1:3" as an option."""
+    from analysis.cli.study import WINDOW_OPTIONS
+
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if tok in WINDOW_OPTIONS and i + 1 < len(argv):
+            out.append(f"{tok}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(tok)
+        i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    raw = list(argv) if argv is not None else sys.argv[1:]
+    args = parser.parse_args(_join_window_values(raw))
     try:
         return int(args.func(args) or 0)
     except AnalysisError as exc:
@@ -40,3 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `python -m analysis prices list | head`
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

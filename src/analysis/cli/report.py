@@ -1,0 +1,61 @@
+"""``python -m analysis report``: build the run matrix into the HTML report site."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``report`` command."""
+    p = subparsers.add_parser(
+        "report",
+        help="execute the notebooks of the run matrix and write the HTML reports",
+        description=(
+            "Execute every run of the run matrix (notebooks/runs.yaml) with papermill and write "
+            "<out>/<run>/{executed.ipynb,index.html,results.json} and <out>/index.html. Runs "
+            "whose inputs are unchanged since their last good build are skipped. Exit status: "
+            "0 all runs ok, 1 a run failed (the others are still built), 2 bad input."
+        ),
+    )
+    p.add_argument(
+        "--only",
+        metavar="NAME",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="build only these runs (keep the others from the previous site)",
+    )
+    p.add_argument(
+        "--jobs", "-j", type=int, default=1, metavar="N", help="runs in parallel (processes)"
+    )
+    p.add_argument(
+        "--out", type=Path, default=None, metavar="DIR", help="site folder (default: reports/)"
+    )
+    p.add_argument("--force", action="store_true", help="rerun runs whose inputs are unchanged")
+    p.add_argument(
+        "--matrix",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="run matrix (default: notebooks/runs.yaml); notebooks are relative to its folder",
+    )
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from analysis.reports.runner import build_reports
+
+    result = build_reports(
+        matrix=args.matrix, out=args.out, only=args.only, jobs=args.jobs, force=args.force
+    )
+    for outcome in result.failed:
+        first = (outcome.error or "").strip().splitlines()[:1]
+        print(
+            f"failed: {outcome.name}: {''.join(first)} "
+            f"(see {result.out / outcome.name / 'index.html'})",
+            file=sys.stderr,
+        )
+    print(result.summary())
+    return result.exit_code

@@ -1,0 +1,1135 @@
+"""Daily prices: sources (a CSV folder, Yahoo via yfinance), a validated local cache, and splits.
+
+Conventions
+-----------
+* A series is daily OHLCV for one Yahoo symbol: a tz-naive ``DatetimeIndex`` named ``date`` and the
+  columns ``open, high, low, close, adj_close, volume`` (float64; volume int64). ``close`` is as the
+  source gives it (Yahoo: split-adjusted, *not* dividend-adjusted); ``adj_close`` is split- and
+  dividend-adjusted, so returns are computed from it. The level of ``adj_close`` depends on the
+  download date, so series from different downloads are never stitched: an import or a fetch
+  replaces the cached series of that symbol as a whole.
+* ``load_history`` resolves a symbol from the cache, then (not cached) the CSV folder named by
+  ``ANALYSIS_PRICES_DIR``, then Yahoo unless ``ANALYSIS_OFFLINE=1``.
+* CSV files have exactly the header ``date,open,high,low,close,adj_close,volume`` (ISO dates,
+  ascending, unique); any missing *or extra* column rejects the file, because an extra column (say
+  ``dividends``) means the file follows another convention. Fully blank lines are ignored. File
+  name = symbol with ``^`` -> ``INDEX_`` and ``=`` -> ``_`` (``INDEX_GSPC.csv`` holds ``^GSPC``).
+* Splits: ``data/splits.csv`` (committed, cited; ``date`` is the first session traded on a
+  split-adjusted basis, ``ratio`` new shares per old share) merged with the splits Yahoo reports for
+  fetched series. For a symbol the committed table lists, it is authoritative and any difference
+  with Yahoo over the fetched range is an error; for other symbols Yahoo's list is used.
+* The cache (``config.cache_dir()``) holds one parquet per symbol and ``manifest.json`` (source,
+  retrieval time, yfinance version, range, rows, sha256, splits). Files are written atomically
+  (temp file + ``os.replace``) under an exclusive ``fcntl`` lock; every read checks the sha256.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import functools
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis import config
+from analysis.errors import DataError, PriceSourceError, ValidationError
+
+__all__ = [
+    "CSV_COLUMNS",
+    "PRICE_COLUMNS",
+    "ImportReport",
+    "ImportedSeries",
+    "SkippedSeries",
+    "adj_close",
+    "cache_manifest",
+    "close",
+    "fetch_yahoo",
+    "filename_to_symbol",
+    "import_csv_file",
+    "import_csv_folder",
+    "load_history",
+    "quoted_close",
+    "series_info",
+    "split_factor",
+    "splits",
+    "symbol_to_filename",
+    "to_current_units",
+    "to_quoted_units",
+]
+
+PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "adj_close", "volume")
+CSV_COLUMNS: tuple[str, ...] = ("date", *PRICE_COLUMNS)
+_PRICE_ONLY = ("open", "high", "low", "close", "adj_close")
+MANIFEST_NAME = "manifest.json"
+_LOCK_NAME = ".manifest.lock"
+_MANIFEST_VERSION = 1
+_MANIFEST_COLUMNS = ["symbol", "first", "last", "rows", "source", "sha256", "retrieved_at"]
+_MAX_LISTED_PROBLEMS = 20
+_SYMBOL_RE = re.compile(r"^\^?[A-Z0-9][A-Z0-9.\-]*(=[A-Z]+)?$")
+_HOW_TO_GET = (
+    "import a CSV folder with `python -m analysis prices import DIR`, set ANALYSIS_PRICES_DIR to "
+    "a CSV folder (imported on demand), or download with `python -m analysis prices fetch {sym}` "
+    "(needs network; ANALYSIS_OFFLINE must not be set)"
+)
+_OFFLINE_ALTERNATIVE = (
+    "offline alternative: put {file} in a CSV folder and run `python -m analysis prices import "
+    "DIR`, or set ANALYSIS_PRICES_DIR=DIR"
+)
+_YAHOO_FIELDS = {
+    "Open": "open",
+    "High": "high",
+    "Low": "low",
+    "Close": "close",
+    "Adj Close": "adj_close",
+    "Volume": "volume",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# symbols and file names
+# --------------------------------------------------------------------------------------------
+
+
+def normalize_symbol(symbol: str) -> str:
+    """Upper-case Yahoo symbol; a clear error for anything that cannot be one."""
+    if not isinstance(symbol, str) or not symbol.strip():
+        raise DataError(f"invalid symbol {symbol!r}: expected a Yahoo symbol such as 'NVDA'")
+    sym = symbol.strip().upper()
+    if not _SYMBOL_RE.match(sym):
+        raise DataError(
+            f"invalid symbol {symbol!r}: expected a Yahoo symbol such as 'NVDA', '^GSPC' or "
+            "'CNY=X'"
+        )
+    return sym
+
+
+def symbol_to_filename(symbol: str) -> str:
+    """File name of a symbol's CSV: ``^`` -> ``INDEX_``, ``=`` -> ``_`` (``^GSPC`` -> ``INDEX_GSPC.csv``)."""
+    sym = normalize_symbol(symbol)
+    return sym.replace("^", "INDEX_").replace("=", "_") + ".csv"
+
+
+def filename_to_symbol(filename: str | os.PathLike[str]) -> str:
+    """Inverse of :func:`symbol_to_filename` (``CNY_X.csv`` -> ``CNY=X``)."""
+    stem = Path(filename).stem
+    upper = stem.upper()
+    sym = "^" + upper[len("INDEX_") :] if upper.startswith("INDEX_") else upper
+    sym = sym.replace("_", "=")
+    try:
+        return normalize_symbol(sym)
+    except DataError:
+        raise DataError(
+            f"file name {Path(filename).name!r} does not map to a Yahoo symbol (expected e.g. "
+            "NVDA.csv, INDEX_GSPC.csv for ^GSPC, CNY_X.csv for CNY=X)"
+        ) from None
+
+
+def _stem(symbol: str) -> str:
+    return symbol_to_filename(symbol)[: -len(".csv")]
+
+
+def _as_date(value: Any, what: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise DataError(f"{what}: cannot read {value!r} as a date (use YYYY-MM-DD)") from None
+    if ts is pd.NaT or pd.isna(ts):
+        raise DataError(f"{what}: cannot read {value!r} as a date (use YYYY-MM-DD)")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("America/New_York").tz_localize(None)
+    return ts.normalize()
+
+
+def _fmt(ts: pd.Timestamp | None) -> str:
+    return "open" if ts is None else ts.strftime("%Y-%m-%d")
+
+
+# --------------------------------------------------------------------------------------------
+# reports
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportedSeries:
+    """One series written to the cache."""
+
+    symbol: str
+    source: str
+    first: str
+    last: str
+    rows: int
+    sha256: str
+    replaced: bool = False
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SkippedSeries:
+    """A file or symbol that was not imported, and why."""
+
+    name: str
+    reason: str
+    problems: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        listed = self.problems[:_MAX_LISTED_PROBLEMS]
+        text = f"{self.name}: {self.reason}" + "".join(f"\n    - {p}" for p in listed)
+        if len(self.problems) > len(listed):
+            text += f"\n    - ... and {len(self.problems) - len(listed)} more problems"
+        return text
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import or fetch did: series imported, and files/symbols skipped with reasons."""
+
+    imported: tuple[ImportedSeries, ...] = ()
+    skipped: tuple[SkippedSeries, ...] = ()
+    source: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was skipped."""
+        return not self.skipped
+
+    @property
+    def symbols(self) -> list[str]:
+        return [s.symbol for s in self.imported]
+
+    def summary(self) -> str:
+        lines = [f"imported {len(self.imported)} series" + (f" from {self.source}" if self.source else "")]
+        if self.imported:
+            frame = self.to_frame()[["symbol", "first", "last", "rows", "sha256"]].copy()
+            frame["sha256"] = frame["sha256"].str[:12]
+            lines.append(frame.to_string(index=False))
+            for s in self.imported:
+                lines.extend(f"  note {s.symbol}: {n}" for n in s.notes)
+        if self.skipped:
+            lines.append(f"skipped {len(self.skipped)}:")
+            lines.extend("  " + s.describe() for s in self.skipped)
+        return "\n".join(lines)
+
+    def to_frame(self) -> pd.DataFrame:
+        cols = ["symbol", "first", "last", "rows", "source", "sha256", "replaced"]
+        return pd.DataFrame([[getattr(s, c) for c in cols] for s in self.imported], columns=cols)
+
+    def raise_if_skipped(self) -> ImportReport:
+        """Raise a :class:`PriceSourceError` listing every skipped item; else return self."""
+        if self.skipped:
+            raise PriceSourceError(
+                f"{len(self.skipped)} not imported:\n  " + "\n  ".join(s.describe() for s in self.skipped)
+            )
+        return self
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        import html
+
+        parts = [f"<p>imported {len(self.imported)} series</p>"]
+        if self.imported:
+            parts.append(self.to_frame().to_html(index=False))
+        if self.skipped:
+            items = "".join(f"<li><pre>{html.escape(s.describe())}</pre></li>" for s in self.skipped)
+            parts.append(f"<p>skipped {len(self.skipped)}:</p><ul>{items}</ul>")
+        return "".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# validation (shared by the CSV and Yahoo paths)
+# --------------------------------------------------------------------------------------------
+
+
+def _validate_values(frame: pd.DataFrame, where: Sequence[str]) -> list[str]:
+    """Problems in a frame of numeric prices; ``where[i]`` names row i ("line 5", "2023-10-17")."""
+    problems: list[tuple[int, str]] = []
+    for col in _PRICE_ONLY:
+        values = frame[col].to_numpy(dtype="float64")
+        for i in np.flatnonzero(np.isnan(values)):
+            problems.append((i, f"{where[i]}: {col} is missing (NaN or empty)"))
+        for i in np.flatnonzero(values <= 0):
+            problems.append((i, f"{where[i]}: {col} is not positive ({float(values[i])!r})"))
+    high = frame["high"].to_numpy(dtype="float64")
+    low = frame["low"].to_numpy(dtype="float64")
+    for i in np.flatnonzero(high < low):
+        problems.append((i, f"{where[i]}: high {float(high[i])!r} is below low {float(low[i])!r}"))
+    vol = frame["volume"].to_numpy(dtype="float64")
+    for i in np.flatnonzero(np.isnan(vol)):
+        problems.append((i, f"{where[i]}: volume is missing (NaN or empty)"))
+    for i in np.flatnonzero(vol < 0):
+        problems.append((i, f"{where[i]}: volume is negative ({float(vol[i])!r})"))
+    frac = ~np.isnan(vol) & (vol != np.round(vol))
+    for i in np.flatnonzero(frac):
+        problems.append((i, f"{where[i]}: volume {float(vol[i])!r} is not a whole number"))
+    problems.sort(key=lambda p: p[0])
+    return [p[1] for p in problems]
+
+
+def _validate_dates(dates: pd.DatetimeIndex, where: Sequence[str]) -> list[str]:
+    problems: list[str] = []
+    first_seen: dict[pd.Timestamp, int] = {}
+    prev: pd.Timestamp | None = None
+    for i, d in enumerate(dates):
+        if pd.isna(d):
+            continue
+        if d in first_seen:
+            problems.append(
+                f"{where[i]}: duplicate date {d:%Y-%m-%d} (first at {where[first_seen[d]]})"
+            )
+        else:
+            first_seen[d] = i
+            if prev is not None and d < prev:
+                problems.append(
+                    f"{where[i]}: dates not ascending ({d:%Y-%m-%d} comes after {prev:%Y-%m-%d})"
+                )
+        prev = d if prev is None or d > prev else prev
+    return problems
+
+
+def _finish_frame(frame: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    out = frame.loc[:, list(PRICE_COLUMNS)].copy()
+    for col in _PRICE_ONLY:
+        out[col] = out[col].astype("float64")
+    out["volume"] = out["volume"].astype("float64").round().astype("int64")
+    out.index = pd.DatetimeIndex(dates).as_unit("ns")
+    out.index.name = "date"
+    out.columns.name = None
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# CSV import
+# --------------------------------------------------------------------------------------------
+
+
+def _read_csv_file(path: Path, symbol: str) -> pd.DataFrame:
+    """Parse and validate one CSV; raise ValidationError listing file + line of every problem."""
+    label = path.name
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            rows: list[list[str]] = []
+            lines: list[int] = []
+            header: list[str] | None = None
+            for row in reader:
+                if not row or all(not c.strip() for c in row):
+                    continue
+                if header is None:
+                    header = [c.strip() for c in row]
+                    continue
+                rows.append(row)
+                lines.append(reader.line_num)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ValidationError(f"{path}: cannot read the file ({exc}); nothing imported for {symbol}") from None
+
+    msg = f"{path}: not imported for {symbol}, fix the file and import again"
+    if header is None:
+        raise ValidationError(msg, [f"{label}: the file is empty (expected header {','.join(CSV_COLUMNS)})"])
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    extra = [c for c in header if c not in CSV_COLUMNS]
+    problems: list[str] = []
+    if missing:
+        problems.append(f"{label} line 1: missing column(s) {', '.join(missing)} (header must be {','.join(CSV_COLUMNS)})")
+    if extra:
+        problems.append(f"{label} line 1: unexpected column(s) {', '.join(repr(c) for c in extra)} (header must be exactly {','.join(CSV_COLUMNS)})")
+    dup_cols = sorted({c for c in header if header.count(c) > 1})
+    if dup_cols:
+        problems.append(f"{label} line 1: repeated column(s) {', '.join(dup_cols)}")
+    if problems:
+        raise ValidationError(msg, problems)
+    if not rows:
+        raise ValidationError(msg, [f"{label}: no data rows after the header"])
+
+    width = len(header)
+    where = [f"{label} line {n}" for n in lines]
+    good: list[list[str]] = []
+    good_where: list[str] = []
+    for row, w in zip(rows, where, strict=True):
+        if len(row) != width:
+            problems.append(f"{w}: expected {width} fields, found {len(row)}")
+        else:
+            good.append([c.strip() for c in row])
+            good_where.append(w)
+    raw = pd.DataFrame(good, columns=header, dtype=object)
+
+    dates = pd.to_datetime(raw["date"], format="%Y-%m-%d", errors="coerce")
+    for i in np.flatnonzero(dates.isna().to_numpy()):
+        problems.append(f"{good_where[i]}: date {raw['date'].iat[i]!r} is not a date (expected YYYY-MM-DD)")
+    numeric = pd.DataFrame(index=raw.index)
+    for col in PRICE_COLUMNS:
+        text = raw[col].astype(str)
+        num = pd.to_numeric(text.where(text != "", None), errors="coerce")
+        bad = num.isna().to_numpy() & (text != "").to_numpy() & ~text.str.lower().isin(["nan", "null", "na"]).to_numpy()
+        for i in np.flatnonzero(bad):
+            problems.append(f"{good_where[i]}: {col} {text.iat[i]!r} is not a number")
+        numeric[col] = num.astype("float64")
+    date_index = pd.DatetimeIndex(dates)
+    problems.extend(_validate_dates(date_index, good_where))
+    problems.extend(_validate_values(numeric, good_where))
+    if problems:
+        raise ValidationError(msg, _sort_problems(problems))
+    return _finish_frame(numeric, date_index)
+
+
+def _sort_problems(problems: list[str]) -> list[str]:
+    def key(p: str) -> tuple[int, str]:
+        m = re.search(r" line (\d+)", p)
+        return (int(m.group(1)) if m else 0, p)
+
+    return sorted(problems, key=key)
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def import_csv_file(path: str | os.PathLike[str], symbol: str | None = None) -> ImportedSeries:
+    """Validate one CSV file and write it to the cache (replacing that symbol's series).
+
+    The symbol defaults to the one the file name encodes (:func:`filename_to_symbol`). A bad file
+    raises :class:`ValidationError` listing file and line of every problem; nothing is written.
+    """
+    p = Path(path).expanduser().resolve()
+    sym = normalize_symbol(symbol) if symbol is not None else filename_to_symbol(p)
+    if not p.is_file():
+        raise PriceSourceError(f"{sym}: CSV file {p} does not exist")
+    frame = _read_csv_file(p, sym)
+    entry = {
+        "source": f"csv:{p}",
+        "source_sha256": _sha256_file(p),
+        "yfinance_version": None,
+        "splits": None,
+    }
+    return _write_series(sym, frame, entry)
+
+
+def import_csv_folder(
+    folder: str | os.PathLike[str], symbols: Iterable[str] | None = None
+) -> ImportReport:
+    """Import every ``*.csv`` in ``folder`` (or only those of ``symbols``) into the cache.
+
+    Each file is validated on its own: a bad file is skipped (its reasons, with line numbers, are in
+    the report) and the others are imported. Files that are not CSV (``PROVENANCE.md``) are ignored.
+    """
+    root = Path(folder).expanduser().resolve()
+    if not root.is_dir():
+        raise PriceSourceError(f"price folder {root} does not exist or is not a folder")
+    files = sorted(
+        p for p in root.iterdir() if p.is_file() and p.suffix.lower() == ".csv" and not p.name.startswith(".")
+    )
+    wanted = None if symbols is None else [normalize_symbol(s) for s in symbols]
+    imported: list[ImportedSeries] = []
+    skipped: list[SkippedSeries] = []
+    by_symbol: dict[str, Path] = {}
+    for p in files:
+        try:
+            sym = filename_to_symbol(p)
+        except DataError as exc:
+            if wanted is None:
+                skipped.append(SkippedSeries(p.name, str(exc)))
+            continue
+        if sym in by_symbol:
+            skipped.append(SkippedSeries(p.name, f"{by_symbol[sym].name} already holds {sym}"))
+            continue
+        by_symbol[sym] = p
+    if wanted is None:
+        targets = list(by_symbol.items())
+    else:
+        targets = []
+        for sym in wanted:
+            if sym in by_symbol:
+                targets.append((sym, by_symbol[sym]))
+            else:
+                skipped.append(SkippedSeries(sym, f"no file {symbol_to_filename(sym)} in {root}"))
+    if not targets and not skipped:
+        raise PriceSourceError(
+            f"no CSV files in {root} (expected files such as NVDA.csv with header {','.join(CSV_COLUMNS)})"
+        )
+    for sym, p in targets:
+        try:
+            imported.append(import_csv_file(p, sym))
+        except ValidationError as exc:
+            skipped.append(SkippedSeries(p.name, str(exc).split("\n", 1)[0], tuple(exc.problems)))
+        except DataError as exc:
+            skipped.append(SkippedSeries(p.name, str(exc)))
+    return ImportReport(tuple(imported), tuple(skipped), source=str(root))
+
+
+# --------------------------------------------------------------------------------------------
+# the cache
+# --------------------------------------------------------------------------------------------
+
+
+def _cache_root(create: bool = False) -> Path:
+    root = config.cache_dir()
+    if create:
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DataError(f"cannot create the price cache folder {root}: {exc}") from None
+    return root
+
+
+@contextlib.contextmanager
+def _locked(root: Path, exclusive: bool) -> Iterator[None]:
+    """``fcntl.flock`` on ``<cache>/.manifest.lock``: exclusive for writers, shared for readers."""
+    if not exclusive and not root.is_dir():
+        yield
+        return
+    lock_path = root / _LOCK_NAME
+    try:
+        fh = open(lock_path, "a+")  # noqa: SIM115 - closed in finally
+    except OSError as exc:
+        raise DataError(f"cannot open the cache lock {lock_path}: {exc}") from None
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        fh.close()
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temp file in ``path``'s folder, fsync, then ``os.replace`` onto ``path``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise DataError(f"could not write {path}: {exc}; the previous file is unchanged") from None
+        raise
+
+
+def _read_manifest(root: Path) -> dict[str, Any]:
+    path = root / MANIFEST_NAME
+    if not path.exists():
+        return {"version": _MANIFEST_VERSION, "series": {}}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PriceSourceError(
+            f"price cache manifest {path} is unreadable ({exc}); delete the cache folder {root} "
+            "and re-import (`python -m analysis prices import DIR`)"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("series"), dict):
+        raise PriceSourceError(
+            f"price cache manifest {path} has no 'series' table; delete the cache folder {root} "
+            "and re-import (`python -m analysis prices import DIR`)"
+        )
+    return data
+
+
+def _write_manifest(root: Path, manifest: dict[str, Any]) -> None:
+    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    _atomic_write_bytes(root / MANIFEST_NAME, text.encode("utf-8"))
+
+
+def _parquet_bytes(frame: pd.DataFrame) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame.reset_index(), preserve_index=False)
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return buf.getvalue()
+
+
+def _write_series(symbol: str, frame: pd.DataFrame, entry: dict[str, Any], notes: Sequence[str] = ()) -> ImportedSeries:
+    """Write one validated series + its manifest entry, atomically, under the exclusive lock."""
+    root = _cache_root(create=True)
+    data = _parquet_bytes(frame)
+    sha = hashlib.sha256(data).hexdigest()
+    file_name = _stem(symbol) + ".parquet"
+    full = {
+        **entry,
+        "file": file_name,
+        "retrieved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "first": _fmt(frame.index[0]),
+        "last": _fmt(frame.index[-1]),
+        "rows": len(frame),
+        "sha256": sha,
+    }
+    with _locked(root, exclusive=True):
+        manifest = _read_manifest(root)
+        replaced = symbol in manifest["series"]
+        _atomic_write_bytes(root / file_name, data)
+        manifest["series"][symbol] = full
+        manifest["version"] = _MANIFEST_VERSION
+        _write_manifest(root, manifest)
+    return ImportedSeries(
+        symbol, full["source"], full["first"], full["last"], full["rows"], sha, replaced, tuple(notes)
+    )
+
+
+def _manifest_entry(symbol: str) -> dict[str, Any] | None:
+    root = _cache_root()
+    if not (root / MANIFEST_NAME).exists():
+        return None
+    with _locked(root, exclusive=False):
+        return _read_manifest(root)["series"].get(symbol)
+
+
+def _read_cached(symbol: str) -> pd.DataFrame | None:
+    """The cached series, sha256-checked against the manifest; None when not cached."""
+    import pyarrow.parquet as pq
+
+    root = _cache_root()
+    if not (root / MANIFEST_NAME).exists():
+        return None
+    with _locked(root, exclusive=False):
+        entry = _read_manifest(root)["series"].get(symbol)
+        if entry is None:
+            return None
+        path = root / entry.get("file", _stem(symbol) + ".parquet")
+        redo = f"re-import it (`python -m analysis prices import DIR` or `prices fetch {symbol}`)"
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise PriceSourceError(
+                f"{symbol}: cached file {path} is listed in the manifest but cannot be read "
+                f"({exc.strerror or exc}); {redo}"
+            ) from None
+    sha = hashlib.sha256(data).hexdigest()
+    if sha != entry.get("sha256"):
+        raise PriceSourceError(
+            f"{symbol}: cached file {path} does not match its manifest checksum (sha256 "
+            f"{sha[:12]}... vs {str(entry.get('sha256'))[:12]}... recorded); the file was changed "
+            f"or damaged, so it is not used; {redo}"
+        )
+    try:
+        table = pq.read_table(io.BytesIO(data))
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise PriceSourceError(f"{symbol}: cached file {path} is not valid parquet ({exc}); {redo}") from None
+    df = table.to_pandas()
+    dates = pd.DatetimeIndex(df.pop("date"))
+    return _finish_frame(df, dates)
+
+
+def cache_manifest() -> pd.DataFrame:
+    """What the cache holds: symbol, first, last, rows, source, sha256, retrieved_at (by symbol)."""
+    root = _cache_root()
+    if not (root / MANIFEST_NAME).exists():
+        return pd.DataFrame(columns=_MANIFEST_COLUMNS)
+    with _locked(root, exclusive=False):
+        series = _read_manifest(root)["series"]
+    rows = [[sym] + [e.get(c) for c in _MANIFEST_COLUMNS[1:]] for sym, e in series.items()]
+    frame = pd.DataFrame(rows, columns=_MANIFEST_COLUMNS).sort_values("symbol", ignore_index=True)
+    frame["rows"] = frame["rows"].astype("int64")
+    return frame
+
+
+def series_info(symbols: str | Iterable[str]) -> pd.DataFrame:
+    """:func:`cache_manifest` rows for ``symbols`` (in the order given); uncached symbols raise."""
+    syms = _symbol_list(symbols)
+    manifest = cache_manifest().set_index("symbol")
+    missing = [s for s in syms if s not in manifest.index]
+    if missing:
+        raise PriceSourceError(
+            f"not in the price cache {_cache_root()}: {', '.join(missing)}; load them first "
+            f"(load_history) or " + _HOW_TO_GET.format(sym=" ".join(missing))
+        )
+    return manifest.loc[syms].reset_index()
+
+
+# --------------------------------------------------------------------------------------------
+# loading
+# --------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _nyse():  # pragma: no cover - trivial
+    import exchange_calendars as xcals
+
+    return xcals.get_calendar("XNYS")
+
+
+def _sessions(lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DatetimeIndex:
+    """NYSE sessions in [lo, hi] (weekdays outside exchange_calendars' bounds)."""
+    if hi < lo:
+        return pd.DatetimeIndex([])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # exchange_calendars' own pandas deprecation warnings
+        cal = _nyse()
+        first = pd.Timestamp(cal.first_session).tz_localize(None)
+        last = pd.Timestamp(cal.last_session).tz_localize(None)
+        out = pd.DatetimeIndex([], dtype="datetime64[ns]")
+        if lo < first:
+            out = out.append(pd.bdate_range(lo, min(hi, first - pd.Timedelta(days=1))))
+        if hi >= first and lo <= last:
+            s = pd.DatetimeIndex(cal.sessions_in_range(max(lo, first), min(hi, last)))
+            out = out.append(s.tz_localize(None) if s.tz is not None else s)
+        if hi > last:
+            out = out.append(pd.bdate_range(max(lo, last + pd.Timedelta(days=1)), hi))
+    return out
+
+
+def _check_range(symbol: str, frame: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None) -> None:
+    first, last = frame.index[0], frame.index[-1]
+    gaps = []
+    if start is not None and start < first:
+        missing = _sessions(start, first - pd.Timedelta(days=1))
+        if len(missing):
+            gaps.append(f"{len(missing)} NYSE session(s) before {_fmt(first)}")
+    if end is not None and end > last:
+        missing = _sessions(last + pd.Timedelta(days=1), end)
+        if len(missing):
+            gaps.append(f"{len(missing)} NYSE session(s) after {_fmt(last)}")
+    if gaps:
+        entry = _manifest_entry(symbol) or {}
+        raise DataError(
+            f"{symbol}: requested {_fmt(start)} to {_fmt(end)} but the cached series covers only "
+            f"{_fmt(first)} to {_fmt(last)} ({'; '.join(gaps)} missing; source "
+            f"{entry.get('source', '?')}); narrow the range, or re-import/fetch a longer series "
+            f"(`python -m analysis prices fetch {symbol} --start {_fmt(start) if start is not None else _fmt(first)} "
+            f"--end {_fmt(end) if end is not None else _fmt(last)}`)"
+        )
+
+
+def load_history(symbol: str, start: Any = None, end: Any = None) -> pd.DataFrame:
+    """Daily OHLCV of ``symbol`` from ``start`` to ``end`` (both inclusive, either may be None).
+
+    Order: cache; else the CSV of ``ANALYSIS_PRICES_DIR`` (imported on demand); else Yahoo (unless
+    ``ANALYSIS_OFFLINE``); else :class:`PriceSourceError`. A range outside the cached one is a
+    :class:`DataError` (never a silently shorter frame); NYSE non-sessions at the edges are allowed.
+    """
+    sym = normalize_symbol(symbol)
+    lo = _as_date(start, f"{sym} start") if start is not None else None
+    hi = _as_date(end, f"{sym} end") if end is not None else None
+    if lo is not None and hi is not None and hi < lo:
+        raise DataError(f"{sym}: end {_fmt(hi)} is before start {_fmt(lo)}")
+    frame = _read_cached(sym)
+    if frame is None:
+        frame = _load_uncached(sym, lo, hi)
+    _check_range(sym, frame, lo, hi)
+    return frame.loc[lo:hi].copy()
+
+
+def _load_uncached(sym: str, lo: pd.Timestamp | None, hi: pd.Timestamp | None) -> pd.DataFrame:
+    folder = config.prices_dir()
+    tried = [f"cache {_cache_root()}"]
+    if folder is not None:
+        path = folder / symbol_to_filename(sym)
+        if path.is_file():
+            import_csv_file(path, sym)
+            frame = _read_cached(sym)
+            assert frame is not None
+            return frame
+        tried.append(f"ANALYSIS_PRICES_DIR {folder} (no file {path.name})")
+    if not config.offline():
+        report = fetch_yahoo([sym], lo, hi)
+        if report.skipped:
+            raise PriceSourceError(report.skipped[0].describe())
+        frame = _read_cached(sym)
+        assert frame is not None
+        return frame
+    tried.append("Yahoo (not contacted: ANALYSIS_OFFLINE is set)")
+    raise PriceSourceError(
+        f"no prices for {sym}: tried {'; '.join(tried)}. To get them: "
+        + _HOW_TO_GET.format(sym=sym)
+        + f"; the CSV must be named {symbol_to_filename(sym)}"
+    )
+
+
+def _symbol_list(symbols: str | Iterable[str]) -> list[str]:
+    syms = [normalize_symbol(symbols)] if isinstance(symbols, str) else [normalize_symbol(s) for s in symbols]
+    if not syms:
+        raise DataError("no symbols given")
+    dup = sorted({s for s in syms if syms.count(s) > 1})
+    if dup:
+        raise DataError(f"symbol(s) listed more than once: {', '.join(dup)}")
+    return syms
+
+
+def _panel(field_name: str, symbols: str | Iterable[str], start: Any, end: Any) -> pd.DataFrame:
+    syms = _symbol_list(symbols)
+    cols = {s: load_history(s, start, end)[field_name] for s in syms}
+    out = pd.concat(cols, axis=1, join="outer", sort=True)
+    out = out.reindex(columns=syms)
+    out.index.name = "date"
+    out.columns.name = "symbol"
+    return out
+
+
+def adj_close(symbols: str | Iterable[str], start: Any = None, end: Any = None) -> pd.DataFrame:
+    """Split- and dividend-adjusted closes, date x symbol (columns in the order given).
+
+    Dates are the union over symbols; a symbol without a row on a date is NaN (never filled).
+    """
+    return _panel("adj_close", symbols, start, end)
+
+
+def close(symbols: str | Iterable[str], start: Any = None, end: Any = None) -> pd.DataFrame:
+    """Closes as the source gives them (Yahoo: split-adjusted only), date x symbol; NaN not filled."""
+    return _panel("close", symbols, start, end)
+
+
+# --------------------------------------------------------------------------------------------
+# splits
+# --------------------------------------------------------------------------------------------
+
+_SPLITS_COLUMNS = ["symbol", "date", "ratio", "source", "confidence"]
+
+
+def splits_path() -> Path:
+    """The committed split table (``data/splits.csv``)."""
+    return config.data_dir() / "splits.csv"
+
+
+@functools.lru_cache(maxsize=4)
+def _committed_splits_cached(path: str, mtime: float) -> pd.DataFrame:
+    p = Path(path)
+    try:
+        raw = pd.read_csv(p, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"cannot read the split table {p}: {exc}") from None
+    missing = [c for c in _SPLITS_COLUMNS if c not in raw.columns]
+    if missing:
+        raise ValidationError(f"{p}: not usable", [f"{p.name} line 1: missing column(s) {', '.join(missing)}"])
+    problems = []
+    dates = pd.to_datetime(raw["date"], format="%Y-%m-%d", errors="coerce")
+    ratios = pd.to_numeric(raw["ratio"], errors="coerce")
+    for i in range(len(raw)):
+        line = f"{p.name} line {i + 2}"
+        if pd.isna(dates.iat[i]):
+            problems.append(f"{line}: date {raw['date'].iat[i]!r} is not YYYY-MM-DD")
+        if not (ratios.iat[i] > 0):
+            problems.append(f"{line}: ratio {raw['ratio'].iat[i]!r} is not a positive number")
+        try:
+            normalize_symbol(raw["symbol"].iat[i])
+        except DataError as exc:
+            problems.append(f"{line}: {exc}")
+    if problems:
+        raise ValidationError(f"{p}: not usable", problems)
+    out = pd.DataFrame(
+        {
+            "symbol": raw["symbol"].str.strip().str.upper(),
+            "date": pd.DatetimeIndex(dates).as_unit("ns"),
+            "ratio": ratios.astype("float64"),
+            "source": raw["source"],
+            "confidence": raw["confidence"],
+        }
+    )
+    return out.sort_values(["symbol", "date"], ignore_index=True)
+
+
+def _committed_splits() -> pd.DataFrame:
+    p = splits_path()
+    if not p.is_file():
+        raise DataError(f"the committed split table {p} is missing (it is part of the repository)")
+    return _committed_splits_cached(str(p), p.stat().st_mtime)
+
+
+def splits(symbol: str) -> pd.DataFrame:
+    """Splits of ``symbol`` (date, ratio, source): the committed table merged with Yahoo's record.
+
+    Raises :class:`DataError` when both know the symbol and disagree over the cached range.
+    """
+    sym = normalize_symbol(symbol)
+    committed = _committed_splits()
+    mine = committed[committed["symbol"] == sym][["date", "ratio", "source"]].reset_index(drop=True)
+    entry = _manifest_entry(sym)
+    yahoo = entry.get("splits") if entry else None
+    if yahoo is None:
+        return mine
+    ydf = pd.DataFrame(
+        {
+            "date": pd.DatetimeIndex([pd.Timestamp(s["date"]) for s in yahoo], dtype="datetime64[ns]"),
+            "ratio": [float(s["ratio"]) for s in yahoo],
+            "source": "yahoo (cache manifest)",
+        }
+    )
+    if mine.empty:
+        return ydf
+    first, last = pd.Timestamp(entry["first"]), pd.Timestamp(entry["last"])
+    inside = mine[(mine["date"] > first) & (mine["date"] <= last)]
+    a = {(d, round(r, 9)) for d, r in zip(inside["date"], inside["ratio"], strict=True)}
+    b = {(d, round(r, 9)) for d, r in zip(ydf["date"], ydf["ratio"], strict=True)}
+    if a != b:
+        def show(s: set) -> str:
+            return ", ".join(f"{d:%Y-%m-%d} {r:g}:1" for d, r in sorted(s)) or "none"
+
+        raise DataError(
+            f"{sym}: splits disagree between {splits_path()} ({show(a)}) and Yahoo's record in the "
+            f"cache for {entry['first']} to {entry['last']} ({show(b)}); check the split dates and "
+            "correct data/splits.csv or re-fetch the series"
+        )
+    return mine
+
+
+def split_factor(symbol: str, date: Any) -> float:
+    """How many of today's shares one share held on ``date`` has become (NVDA 2023-10-17 -> 10).
+
+    A split dated D (first split-adjusted session) counts for every date before D.
+    """
+    sym = normalize_symbol(symbol)
+    d = _as_date(date, f"{sym} split_factor date")
+    table = splits(sym)
+    later = table[table["date"] > d]
+    return float(np.prod(later["ratio"].to_numpy())) if len(later) else 1.0
+
+
+def to_current_units(symbol: str, date: Any, price: float) -> float:
+    """A price quoted on ``date`` in today's (split-adjusted) units: NVDA 446 on 2023-10-17 -> 44.6."""
+    return float(price) / split_factor(symbol, date)
+
+
+def to_quoted_units(symbol: str, date: Any, price: float) -> float:
+    """Inverse of :func:`to_current_units`: NVDA 43.938 on 2023-10-17 -> 439.38."""
+    return float(price) * split_factor(symbol, date)
+
+
+def quoted_close(symbol: str, start: Any = None, end: Any = None) -> pd.Series:
+    """The close in the units quoted on each date (later splits undone): NVDA 2023-10-17 -> 439.38."""
+    sym = normalize_symbol(symbol)
+    c = load_history(sym, start, end)["close"]
+    factor = pd.Series(1.0, index=c.index)
+    for d, r in zip(*_split_table_arrays(sym), strict=True):
+        factor[factor.index < d] *= r
+    return (c * factor).rename("quoted_close")
+
+
+def _split_table_arrays(sym: str) -> tuple[list[pd.Timestamp], list[float]]:
+    t = splits(sym)
+    return list(t["date"]), list(t["ratio"].astype(float))
+
+
+# --------------------------------------------------------------------------------------------
+# Yahoo (yfinance)
+# --------------------------------------------------------------------------------------------
+
+
+class _YFErrorCapture(logging.Handler):
+    """Collects the per-symbol errors yfinance logs (``['NVDA']: <error>``) instead of raising."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):
+            self.messages.append(record.getMessage())
+
+    def causes(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for msg in self.messages:
+            m = re.match(r"^\s*\[([^\]]*)\]:\s*(.*)$", msg, re.S)
+            if not m:
+                continue
+            for sym in re.findall(r"'([^']+)'", m.group(1)):
+                out[sym.upper()] = m.group(2).strip()
+        return out
+
+
+def _is_rate_limit(text: str, exc: BaseException | None = None) -> bool:
+    if exc is not None and type(exc).__name__ == "YFRateLimitError":
+        return True
+    t = text.lower()
+    return "rate limit" in t or "ratelimit" in t or "too many requests" in t
+
+
+@dataclass
+class _Attempt:
+    frame: pd.DataFrame | None = None
+    causes: dict[str, str] = field(default_factory=dict)
+    error: BaseException | None = None
+
+
+def _download(yf: Any, symbols: list[str], start: pd.Timestamp | None, end: pd.Timestamp | None) -> _Attempt:
+    logger = logging.getLogger("yfinance")
+    capture = _YFErrorCapture()
+    logger.addHandler(capture)
+    kwargs: dict[str, Any] = {
+        "auto_adjust": False,
+        "actions": True,
+        "progress": False,
+        "group_by": "column",
+        "threads": False,
+        "multi_level_index": True,
+    }
+    if start is None and end is None:
+        kwargs["period"] = "max"
+    else:
+        kwargs["start"] = None if start is None else _fmt(start)
+        # yfinance's end is exclusive; ours is inclusive
+        kwargs["end"] = None if end is None else _fmt(end + pd.Timedelta(days=1))
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"yfinance(\.|$)")
+            frame = yf.download(symbols, **kwargs)
+        attempt = _Attempt(frame=frame)
+    except Exception as exc:  # yfinance may raise anything from its HTTP stack
+        attempt = _Attempt(error=exc)
+    finally:
+        logger.removeHandler(capture)
+    attempt.causes = capture.causes()
+    shared = getattr(getattr(yf, "shared", None), "_ERRORS", None)
+    if isinstance(shared, dict):  # older yfinance recorded errors here; 1.7 only logs them
+        for k, v in shared.items():
+            attempt.causes.setdefault(str(k).upper(), str(v))
+    return attempt
+
+
+def _symbol_frame(frame: pd.DataFrame, sym: str) -> pd.DataFrame | None:
+    """One symbol's columns from yfinance's (Price, Ticker) or (Ticker, Price) layout."""
+    if frame is None or frame.empty:
+        return None
+    cols = frame.columns
+    if isinstance(cols, pd.MultiIndex):
+        for level in range(cols.nlevels):
+            if sym in cols.get_level_values(level):
+                sub = frame.xs(sym, axis=1, level=level)
+                return sub if isinstance(sub, pd.DataFrame) else None
+        return None
+    return frame  # single symbol without a ticker level
+
+
+def _yahoo_frame(sym: str, sub: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None,
+                 allow_partial: bool) -> tuple[pd.DataFrame | None, str | None, tuple[str, ...], list[str], list[dict]]:
+    """Validate one symbol's yfinance columns -> (frame, reason, problems, notes, splits)."""
+    missing = [c for c in _YAHOO_FIELDS if c not in sub.columns]
+    if missing:
+        return None, f"Yahoo's answer lacks column(s) {', '.join(missing)}", (), [], []
+    prices = sub[list(_YAHOO_FIELDS)].rename(columns=_YAHOO_FIELDS)
+    prices = prices.apply(pd.to_numeric, errors="coerce")
+    idx = pd.DatetimeIndex(sub.index)
+    if idx.tz is not None:
+        idx = idx.tz_convert("America/New_York").tz_localize(None)
+    prices.index = idx.normalize()
+    all_nan = prices[list(_PRICE_ONLY)].isna().all(axis=1)
+    prices = prices[~all_nan.to_numpy()]  # rows another symbol has (yfinance reindexes to the union)
+    notes: list[str] = []
+    today = pd.Timestamp.now(tz="America/New_York").tz_localize(None).normalize()
+    if len(prices) and prices.index[-1] >= today:
+        notes.append(f"dropped the row dated {_fmt(prices.index[-1])}: the session may not be closed")
+        prices = prices[prices.index < today]
+    if prices.empty:
+        return None, "Yahoo returned no rows (all prices NaN or none at all)", (), notes, []
+    where = [f"{d:%Y-%m-%d}" for d in prices.index]
+    problems = _validate_dates(pd.DatetimeIndex(prices.index), where) + _validate_values(prices, where)
+    if problems:
+        return None, "Yahoo's rows failed validation", tuple(problems), notes, []
+    first, last = prices.index[0], prices.index[-1]
+    gaps = []
+    if start is not None and len(_sessions(start, first - pd.Timedelta(days=1))):
+        gaps.append(f"starts {_fmt(first)}, after the requested start {_fmt(start)}")
+    stop = min(end, today - pd.Timedelta(days=1)) if end is not None else today - pd.Timedelta(days=1)
+    if end is not None and len(_sessions(last + pd.Timedelta(days=1), stop)):
+        gaps.append(f"ends {_fmt(last)}, before the requested end {_fmt(end)}")
+    jumps = np.diff(prices.index.values).astype("timedelta64[D]").astype(int)
+    for i in np.flatnonzero(jumps > 10):
+        gaps.append(f"no rows from {where[i]} to {where[i + 1]}")
+    if gaps and not allow_partial:
+        return None, "Yahoo returned a partial series (" + "; ".join(gaps) + ")", (), notes, []
+    notes.extend(f"partial: {g}" for g in gaps)
+    split_list: list[dict] = []
+    if "Stock Splits" in sub.columns:
+        s = pd.to_numeric(sub["Stock Splits"], errors="coerce")
+        s.index = idx.normalize()
+        s = s[(s.fillna(0) != 0) & (s.index <= last)]
+        split_list = [{"date": _fmt(d), "ratio": float(r)} for d, r in s.items()]
+    return _finish_frame(prices, pd.DatetimeIndex(prices.index)), None, (), notes, split_list
+
+
+def fetch_yahoo(
+    symbols: str | Iterable[str],
+    start: Any = None,
+    end: Any = None,
+    *,
+    max_retries: int = 3,
+    backoff: float = 5.0,
+    sleep: Callable[[float], None] = time.sleep,
+    allow_partial: bool = False,
+) -> ImportReport:
+    """Download daily prices from Yahoo (yfinance, ``auto_adjust=False``) into the cache.
+
+    ``end`` is inclusive. yfinance returns an empty or NaN frame instead of raising when the
+    network, the symbol or Yahoo fails; each such symbol is reported as skipped with the cause
+    yfinance logged, and its cached series (if any) is left untouched. Rate limits are retried up
+    to ``max_retries`` times, sleeping ``backoff * 2**k`` seconds (``sleep`` is injectable).
+    """
+    syms = _symbol_list(symbols)
+    lo = _as_date(start, "fetch start") if start is not None else None
+    hi = _as_date(end, "fetch end") if end is not None else None
+    if lo is not None and hi is not None and hi < lo:
+        raise DataError(f"fetch {', '.join(syms)}: end {_fmt(hi)} is before start {_fmt(lo)}")
+    if config.offline():
+        raise PriceSourceError(
+            f"not downloading {', '.join(syms)} from Yahoo: ANALYSIS_OFFLINE is set (no network "
+            "calls). Unset it to fetch; "
+            + _OFFLINE_ALTERNATIVE.format(file=", ".join(symbol_to_filename(s) for s in syms))
+        )
+    import yfinance as yf
+
+    version = getattr(yf, "__version__", None) or getattr(getattr(yf, "version", None), "version", "unknown")
+    imported: list[ImportedSeries] = []
+    skipped: list[SkippedSeries] = []
+    pending = list(syms)
+    attempt_no = 0
+    while pending:
+        attempt = _download(yf, pending, lo, hi)
+        retry: list[str] = []
+        for sym in pending:
+            offline_hint = _OFFLINE_ALTERNATIVE.format(file=symbol_to_filename(sym))
+            cause = attempt.causes.get(sym)
+            if attempt.error is not None:
+                cause = f"{type(attempt.error).__name__}: {attempt.error}"
+            if cause and _is_rate_limit(cause, attempt.error):
+                retry.append(sym)
+                continue
+            sub = None if attempt.frame is None else _symbol_frame(attempt.frame, sym)
+            if sub is None:
+                why = "Yahoo returned no data" if attempt.frame is None or attempt.frame.empty else "symbol missing from Yahoo's answer"
+                skipped.append(SkippedSeries(sym, f"{why} (yfinance: {cause or 'no cause recorded'}); cache unchanged; {offline_hint}"))
+                continue
+            frame, reason, problems, notes, split_list = _yahoo_frame(sym, sub, lo, hi, allow_partial)
+            if frame is None:
+                skipped.append(SkippedSeries(
+                    sym, f"{reason} (yfinance: {cause or 'no cause recorded'}); cache unchanged; {offline_hint}", problems))
+                continue
+            entry = {"source": "yahoo", "source_sha256": None, "yfinance_version": str(version), "splits": split_list}
+            imported.append(_write_series(sym, frame, entry, notes))
+        if retry and attempt_no < max_retries:
+            sleep(backoff * (2**attempt_no))
+            attempt_no += 1
+            pending = retry
+            continue
+        for sym in retry:
+            skipped.append(SkippedSeries(
+                sym, f"rate limited by Yahoo (Too Many Requests) after {attempt_no + 1} attempt(s); "
+                f"cache unchanged; wait and retry, or "
+                + _OFFLINE_ALTERNATIVE.format(file=symbol_to_filename(sym))))
+        pending = []
+    order = {s: i for i, s in enumerate(syms)}
+    return ImportReport(
+        tuple(sorted(imported, key=lambda s: order[s.symbol])),
+        tuple(sorted(skipped, key=lambda s: order.get(s.name, 0))),
+        source="yahoo",
+    )
