@@ -42,9 +42,10 @@ def returns_from_prices(
         dup = prices.index[prices.index.duplicated()][0].date()
         raise DataError(f"prices have duplicate dates (first: {dup}); fix the source before use")
     values = prices.astype("float64")
-    bad = values.where(values <= 0).stack()
+    bad = np.argwhere((values <= 0).to_numpy())
     if len(bad):
-        (date, sym), val = next(iter(bad.items()))
+        r, c = bad[0]
+        date, sym, val = values.index[r], values.columns[c], values.iat[r, c]
         raise DataError(f"non-positive price for {sym} on {date.date()} ({val}); returns undefined")
     values = values.reindex(sessions) if sessions is not None else values.sort_index()
     arr = values.to_numpy()

@@ -1,0 +1,234 @@
+"""Event-study engine end to end on synthetic prices with answers computed independently."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+import analysis as an
+from analysis import calendar
+from analysis.errors import CalendarError, DataError, EstimationError, SpecificationError
+
+EVENT = "2023-10-17"
+
+
+def _prices(seed=1, firms=("AAA", "BBB", "CCC", "DDD"), jump=0.05, gaps=True):
+    rng = np.random.default_rng(seed)
+    sessions = calendar.sessions("2022-06-01", "2024-03-28")
+    n = len(sessions)
+    m = rng.normal(0.0004, 0.01, n)
+    s = rng.normal(0.0006, 0.015, n)
+    cols = {"SPY": m, "SOXX": s}
+    d0 = sessions.get_loc(pd.Timestamp(EVENT))
+    for i, f in enumerate(firms):
+        r = 0.0002 * i + (0.8 + 0.2 * i) * m + rng.normal(0, 0.02, n)
+        r[d0] += jump
+        cols[f] = r
+    rets = pd.DataFrame(cols, index=sessions)
+    px = 100 * (1 + rets).cumprod()
+    if gaps:
+        px.loc[sessions[d0 - 100], "BBB"] = np.nan  # one missing price -> two missing returns
+        px.loc[sessions[d0 + 1], "CCC"] = np.nan  # missing inside the event window
+    return px
+
+
+def _manual(px, firm, est=(-250, -11), win=(-1, 3)):
+    sessions = px.index
+    r = px.pct_change(fill_method=None)
+    d0 = sessions.get_loc(pd.Timestamp(EVENT))
+    e = r.iloc[d0 + est[0] : d0 + est[1] + 1]
+    w = r.iloc[d0 + win[0] : d0 + win[1] + 1]
+    ok = e[[firm, "SPY"]].dropna()
+    fit = sm.OLS(ok[firm], sm.add_constant(ok["SPY"])).fit()
+    ar = w[firm] - fit.params["const"] - fit.params["SPY"] * w["SPY"]
+    return fit, ar, e, w
+
+
+def test_market_model_matches_independent_statsmodels():
+    px = _prices()
+    res = an.event_study(["AAA", "BBB", "CCC", "DDD"], EVENT, market="SPY", prices=px)
+    for firm in res.firms:
+        fit, ar, e, w = _manual(px, firm)
+        assert res.params.loc[firm, "alpha"] == pytest.approx(fit.params["const"], abs=1e-12)
+        assert res.params.loc[firm, "beta"] == pytest.approx(fit.params["SPY"], abs=1e-10)
+        assert res.params.loc[firm, "sigma"] == pytest.approx(np.sqrt(fit.scale), rel=1e-10)
+        assert res.params.loc[firm, "n_estimation"] == fit.nobs
+        np.testing.assert_allclose(res.ar[firm].to_numpy(), ar.to_numpy(), atol=1e-12)
+        # exact CAR variance, closed form for the market model
+        m_est = e.loc[e[firm].notna(), "SPY"]
+        L1, L2 = len(m_est), 5
+        var = fit.scale * (
+            L2
+            + L2**2 / L1
+            + (w["SPY"] - m_est.mean()).sum() ** 2 / ((m_est - m_est.mean()) ** 2).sum()
+        )
+        car = res.car()
+        if firm != "CCC":
+            assert car.car[firm] == pytest.approx(ar.sum(), abs=1e-12)
+            assert car.se[firm] == pytest.approx(np.sqrt(var), rel=1e-10)
+    # the gap: BBB loses two estimation returns, CCC has no CAR over [-1,+3] but has one over [-1,0]
+    assert res.params.loc["BBB", "n_missing"] == 2 and res.params.loc["AAA", "n_missing"] == 0
+    assert (
+        np.isnan(res.ar.loc[1, "CCC"])
+        and np.isnan(res.ar.loc[2, "CCC"])
+        and np.isfinite(res.ar.loc[3, "CCC"])
+    )
+    assert np.isnan(res.car().car["CCC"]) and res.car().n == 3
+    assert np.isfinite(res.car((-1, 0)).car["CCC"]) and res.car((-1, 0)).n == 4
+    assert res.car().tests["cross_sectional_t"].n == 3
+
+
+def test_day0_dates_and_reason():
+    px = _prices(gaps=False)
+    res = an.event_study("AAA", "2023-10-17T17:27", prices=px)
+    assert res.day0.day0 == pd.Timestamp("2023-10-18")
+    assert "after the 16:00 ET close" in res.day0.reason
+    assert res.window_dates("event") == (pd.Timestamp("2023-10-17"), pd.Timestamp("2023-10-23"))
+    est = calendar.sessions("2022-01-01", "2023-10-18")
+    assert res.window_dates("estimation") == (est[-251], est[-12])
+
+
+def test_injected_jump_is_found_and_bhar():
+    px = _prices(jump=0.10, gaps=False)
+    res = an.event_study(["AAA", "DDD"], EVENT, prices=px)
+    assert (res.ar.loc[0] > 0.05).all()
+    t = res.firm_tests((0, 0)).xs("t_prediction_error", level="test")
+    assert (t["pvalue"] < 0.01).all()
+    # BHAR by hand over [0, 1]
+    r = px.pct_change(fill_method=None)
+    d0 = px.index.get_loc(pd.Timestamp(EVENT))
+    a, b = res.params.loc["AAA", ["alpha", "beta"]]
+    rr = r["AAA"].iloc[d0 : d0 + 2]
+    ee = a + b * r["SPY"].iloc[d0 : d0 + 2]
+    assert res.bhar((0, 1))["AAA"] == pytest.approx(np.prod(1 + rr) - np.prod(1 + ee), abs=1e-12)
+
+
+def test_other_models():
+    px = _prices(gaps=False)
+    ma = an.event_study("AAA", EVENT, model="market_adjusted", market="SPY", prices=px)
+    r = px.pct_change(fill_method=None)
+    d0 = px.index.get_loc(pd.Timestamp(EVENT))
+    assert ma.ar.loc[0, "AAA"] == pytest.approx(r["AAA"].iloc[d0] - r["SPY"].iloc[d0], abs=1e-14)
+    cm = an.event_study("AAA", EVENT, model="constant_mean", market=None, prices=px)
+    mu = r["AAA"].iloc[d0 - 250 : d0 - 10].mean()
+    assert cm.ar.loc[0, "AAA"] == pytest.approx(r["AAA"].iloc[d0] - mu, abs=1e-14)
+    fm = an.event_study(
+        "AAA", EVENT, model="factor_model", market=None, factors=["SPY", "SOXX"], prices=px
+    )
+    e = r.iloc[d0 - 250 : d0 - 10]
+    fit = sm.OLS(e["AAA"], sm.add_constant(e[["SPY", "SOXX"]])).fit()
+    np.testing.assert_allclose(
+        fm.params.loc["AAA", ["alpha", "beta_SPY", "beta_SOXX"]].to_numpy(float),
+        fit.params.to_numpy(),
+        atol=1e-10,
+    )
+
+
+def test_portfolio_is_one_firm_of_average_returns():
+    px = _prices(gaps=False)
+    res = an.event_study(["AAA", "BBB", "CCC"], EVENT, prices=px)
+    port = res.portfolio()
+    r = px.pct_change(fill_method=None)[["AAA", "BBB", "CCC"]].mean(axis=1)
+    d0 = px.index.get_loc(pd.Timestamp(EVENT))
+    e = r.iloc[d0 - 250 : d0 - 10]
+    m = px["SPY"].pct_change(fill_method=None)
+    fit = sm.OLS(e, sm.add_constant(m.iloc[d0 - 250 : d0 - 10])).fit()
+    assert port.params.loc["portfolio", "beta"] == pytest.approx(fit.params.iloc[1], abs=1e-10)
+    # the portfolio AR is the mean of the firm ARs (linearity of OLS)
+    np.testing.assert_allclose(port.ar["portfolio"], res.ar.mean(axis=1), atol=1e-12)
+
+
+def test_json_contract():
+    px = _prices()
+    doc = json.loads(
+        json.dumps(an.event_study(["AAA", "BBB"], EVENT, prices=px).to_dict(), allow_nan=False)
+    )
+    for key in ("day0", "model", "market", "estimation", "window", "firms", "cross_section"):
+        assert key in doc
+    assert doc["day0"] == "2023-10-17" and doc["market"] == "SPY" and doc["model"] == "market_model"
+    assert doc["window"]["start"] == "2023-10-16" and doc["window"]["end"] == "2023-10-20"
+    f = doc["firms"]["AAA"]
+    assert set(f) >= {"alpha", "beta", "sigma", "n_estimation", "ar", "car", "tests"}
+    assert list(f["ar"]) == ["2023-10-16", "2023-10-17", "2023-10-18", "2023-10-19", "2023-10-20"]
+    assert set(f["tests"]) == {"t_prediction_error", "sq", "dummy_ols", "dummy_hac"}
+    cs = doc["cross_section"]
+    assert {"caar", "rbar", "tests"} <= set(cs)
+    assert {
+        "patell",
+        "bmp",
+        "kp_bmp",
+        "bw_cda",
+        "corrado_rank",
+        "generalized_sign",
+        "grank",
+    } <= set(cs["tests"])
+    assert all(set(v) >= {"stat", "pvalue"} for v in cs["tests"].values())
+
+
+def test_summary_and_frames_do_not_print(capsys):
+    px = _prices()
+    res = an.event_study(["AAA", "BBB", "CCC"], EVENT, prices=px)
+    text = str(res.summary())
+    html = res._repr_html_()
+    tidy = res.to_frame()
+    assert capsys.readouterr().out == ""
+    assert "Day 0:" in text and "kp_bmp" in text and "assumes independence" in text
+    assert "<table" in html
+    assert list(tidy.columns[:4]) == ["firm", "day", "date", "return"]
+    assert len(tidy) == 15
+    last = tidy[(tidy.firm == "AAA") & (tidy.day == 3)].iloc[0]
+    assert last.car == pytest.approx(res.car().car["AAA"], abs=1e-14)
+    assert last.car_se == pytest.approx(res.car().se["AAA"], rel=1e-12)
+    ci = res.conf_int().loc[["AAA", "BBB"]]
+    car = res.car().car.loc[["AAA", "BBB"]]
+    assert (ci["lower"] < car).all() and (ci["upper"] > car).all()
+    assert ci.loc["AAA", "upper"] - car["AAA"] == pytest.approx(
+        res.car().se["AAA"] * 1.9700, rel=1e-3
+    )
+    cmp = an.compare(
+        {"[-1,+3]": res, "[0,0]": an.event_study(["AAA"], EVENT, window=(0, 0), prices=px)}
+    )
+    assert cmp.loc[("[0,0]", "AAA"), "car"] == pytest.approx(res.ar.loc[0, "AAA"], abs=1e-12)
+
+
+def test_bad_input_messages():
+    px = _prices()
+    with pytest.raises(
+        SpecificationError,
+        match=r"estimation window \[-250,-1\] overlaps the event window \[-1,\+3\]",
+    ):
+        an.event_study("AAA", EVENT, estimation=(-250, -1), prices=px)
+    with pytest.raises(SpecificationError, match="unknown model 'capm'; valid models"):
+        an.event_study("AAA", EVENT, model="capm", prices=px)
+    with pytest.raises(
+        CalendarError, match=r"AAA: the windows .* need returns from .* but the price data cover"
+    ):
+        an.event_study("AAA", "2022-07-01", prices=px)
+    with pytest.raises(CalendarError, match="outside the price data"):
+        an.event_study("AAA", "2025-06-02", prices=px)
+    short = px.copy()
+    short.loc[:"2023-08-25", "BBB"] = np.nan
+    with pytest.raises(
+        EstimationError,
+        match=r"too few valid estimation returns \(need at least 30\): BBB has 2[0-9]",
+    ):
+        an.event_study(["AAA", "BBB"], EVENT, prices=short)
+    flat = px.copy()
+    flat["AAA"] = 50.0
+    with pytest.raises(EstimationError, match="zero residual variance .* for AAA"):
+        an.event_study("AAA", EVENT, model="constant_mean", market=None, prices=flat)
+    with pytest.raises(DataError, match="the prices given have no column for ZZZ"):
+        an.event_study("ZZZ", EVENT, prices=px)
+    with pytest.raises(
+        SpecificationError, match=r"CAR window \[0,\+9\] is not inside the event window"
+    ):
+        an.event_study("AAA", EVENT, car_window=(0, 9), prices=px)
+    res = an.event_study("AAA", EVENT, prices=px)
+    with pytest.raises(SpecificationError, match="multi-firm tests need two or more firms"):
+        res.tests()
+    with pytest.raises(SpecificationError, match="unknown test"):
+        an.event_study(["AAA", "BBB"], EVENT, prices=px).tests(names=["patel"])
