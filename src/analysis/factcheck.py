@@ -1,0 +1,579 @@
+"""Fact-check of the article's numeric claims against prices and the cited fact tables.
+
+One row per claim of ``data/article_claims.csv``: the quote, its gloss, the check computed from
+the data, a verdict (``consistent`` / ``inconsistent`` / ``not verifiable``) with the tolerance
+used, and the sources. Each check is a small pure function; :func:`check_claims` dispatches on the
+claim's ``check`` column; :func:`run_factcheck` is the I/O edge that loads everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import DataError, SpecificationError
+from analysis.exposure import china_share_series, market_value_change
+from analysis.facts import parse_approx_date
+from analysis.hardware import fx_at, position_gain
+
+__all__ = ["FactCheck", "check_claims", "run_factcheck"]
+
+CONSISTENT, INCONSISTENT, NOT_VERIFIABLE = "consistent", "inconsistent", "not verifiable"
+
+#: "上千" (a thousand-plus) cards in the article's A800 example: the lower bound is used.
+ARTICLE_A800_UNITS = 1000
+#: The four companies named in the order sentence (Baidu, Tencent, Alibaba, ByteDance).
+ARTICLE_ORDER_COMPANIES = 4
+
+TOL_PRICE_USD = 1.00  # article quotes whole dollars
+TOL_REL_MV = 0.05
+TOL_REL_FX = 0.03
+TOL_REL_HW = 0.15
+TOL_PP_SHARE = 5.0
+TOL_REL_MARKET = 0.01
+TOL_REL_ORDERS = 0.05
+HW_WINDOW_DAYS = {
+    "day": 2,
+    "day_range": 2,
+    "before_day": 2,
+    "day_approx": 3,
+    "month": 92,
+    "month_approx": 92,
+    "year": 183,
+    "year_approx": 183,
+}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the checks read (frames only)."""
+
+    claims: pd.DataFrame
+    ohlc: pd.DataFrame  # NVDA open/high/low/close in quoted units, DatetimeIndex
+    fx: pd.Series  # CNY per USD (CNY=X close)
+    revenue: pd.DataFrame
+    peers: pd.DataFrame
+    market: pd.DataFrame
+    shares: pd.DataFrame
+    hardware: pd.DataFrame
+
+
+def _row(check: str, computed, verdict: str, tolerance: str, source: str) -> dict:
+    return {
+        "check": check,
+        "computed": computed,
+        "verdict": verdict,
+        "tolerance": tolerance,
+        "source": source,
+    }
+
+
+def _claim(inp: Inputs, claim_id: str) -> pd.Series:
+    c = inp.claims[inp.claims["claim_id"] == claim_id]
+    if c.empty:
+        raise DataError(f"article_claims.csv has no claim {claim_id} (needed by another check)")
+    return c.iloc[0]
+
+
+def _refs(c: pd.Series, table: str) -> list[str]:
+    out = []
+    for part in str(c.get("reference", "") or "").split(";"):
+        t, _, ids = part.strip().partition(":")
+        if t == table:
+            out.extend(i.strip() for i in ids.split(",") if i.strip())
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# checks
+# --------------------------------------------------------------------------------------------
+def check_nvda_price(c: pd.Series, ohlc: pd.DataFrame) -> dict:
+    """Claimed NVDA price vs the quoted close on the claim date (tolerance $1); also reports
+    which of that day's open/high/low or the previous close the number matches."""
+    d = pd.Timestamp(c["claim_date"])
+    if d not in ohlc.index:
+        raise DataError(f"{c['claim_id']}: no NVDA prices on {d.date()}")
+    day = ohlc.loc[d]
+    prev = ohlc.index[ohlc.index.get_loc(d) - 1]
+    v = float(c["claimed_value"])
+    cands = {f"{k} {d.date()}": float(day[k]) for k in ("open", "high", "low", "close")}
+    cands[f"close {prev.date()}"] = float(ohlc.loc[prev, "close"])
+    matches = [k for k, x in cands.items() if abs(x - v) <= TOL_PRICE_USD]
+    close = float(day["close"])
+    within = float(day["low"]) <= v <= float(day["high"])
+    text = (
+        f"quoted close {d.date()} = {close:.2f}; open {day['open']:.2f}, high {day['high']:.2f}, "
+        f"low {day['low']:.2f}; previous close ({prev.date()}) {cands[f'close {prev.date()}']:.2f}. "
+        + (
+            f"{v:g} matches: {', '.join(matches)}."
+            if matches
+            else f"{v:g} matches none of these"
+            + (
+                f"; it lies inside the {d.date()} intraday range (an intraday quote?)."
+                if within
+                else "."
+            )
+        )
+    )
+    verdict = CONSISTENT if abs(close - v) <= TOL_PRICE_USD else INCONSISTENT
+    return _row(
+        text,
+        close,
+        verdict,
+        f"|claim - close| <= ${TOL_PRICE_USD:.2f}",
+        "Yahoo NVDA daily OHLC in quoted (pre-2024-split) units",
+    )
+
+
+def check_market_value_change(c: pd.Series, inp: Inputs) -> dict:
+    """Claimed market-value fall vs shares x (quoted close change) between the dates of the
+    NVDA price claims of the same sentence; tolerance 5% relative."""
+    same = inp.claims[
+        (inp.claims["quote_zh"] == c["quote_zh"]) & (inp.claims["check"] == "nvda_price")
+    ].sort_values("claim_date")
+    if len(same) < 2:
+        raise DataError(f"{c['claim_id']}: needs two nvda_price claims in the same sentence")
+    t0, t1 = same["claim_date"].iloc[0], same["claim_date"].iloc[-1]
+    mv = market_value_change(inp.ohlc["close"], inp.shares, symbol="NVDA", start=t0, end=t1)
+    fall = -mv["change_usd"] / 1e9
+    claimed = float(c["claimed_value"])
+    own = (
+        (float(same["claimed_value"].iloc[0]) - float(same["claimed_value"].iloc[-1]))
+        * mv["shares"]
+        / 1e9
+    )
+    prev = inp.ohlc.index[inp.ohlc.index.get_loc(pd.Timestamp(t0)) - 1]
+    from_prev = (float(inp.ohlc.loc[prev, "close"]) - mv["price_end"]) * mv["shares"] / 1e9
+    implied = claimed * 1e9 / mv["shares"]
+    text = (
+        f"{mv['shares'] / 1e9:.2f}B shares (cover of 10-Q, as of {mv['shares_as_of'].date()}, "
+        f"{mv['shares_gap_days']:+d} days) x (close {t0.date()} {mv['price_start']:.2f} - close "
+        f"{t1.date()} {mv['price_end']:.2f}) = {fall:.1f}B USD fall. With the article's own "
+        f"prices: {own:.1f}B; from the {prev.date()} close: {from_prev:.1f}B. The claimed "
+        f"{claimed:g}B implies a {implied:.2f} USD per-share fall"
+        + (
+            f"; it is within {TOL_REL_MV:.0%} of the figure from the article's own prices."
+            if abs(claimed / own - 1) <= TOL_REL_MV
+            else "."
+        )
+    )
+    verdict = CONSISTENT if abs(fall / claimed - 1) <= TOL_REL_MV else INCONSISTENT
+    return _row(
+        text,
+        round(fall, 3),
+        verdict,
+        f"within {TOL_REL_MV:.0%} of the computed fall",
+        "Yahoo NVDA quoted closes; shares_outstanding.csv (NVIDIA 10-Q cover)",
+    )
+
+
+def check_fx_conversion(c: pd.Series, inp: Inputs) -> dict:
+    """CNY equivalent claimed for a USD amount of the same sentence, at CNY=X on the claim date."""
+    usd = inp.claims[
+        (inp.claims["quote_zh"] == c["quote_zh"])
+        & (inp.claims["currency"] == "USD")
+        & (inp.claims["unit"] == c["unit"])
+    ]
+    if usd.empty:
+        raise DataError(f"{c['claim_id']}: no USD amount in the same sentence to convert")
+    amount = float(usd["claimed_value"].iloc[0])
+    r = fx_at(inp.fx, [c["claim_date"]]).iloc[0]
+    cny = amount * r["usd_cny"]
+    text = (
+        f"{amount:g} {c['unit']} USD x {r['usd_cny']:.4f} CNY/USD (CNY=X close "
+        f"{r['fx_date'].date()}) = {cny:.1f} {c['unit']} CNY"
+    )
+    ok = abs(float(c["claimed_value"]) / cny - 1) <= TOL_REL_FX
+    return _row(
+        text,
+        round(cny, 3),
+        CONSISTENT if ok else INCONSISTENT,
+        f"within {TOL_REL_FX:.0%} (article says approx.)",
+        "Yahoo CNY=X close",
+    )
+
+
+def check_hardware_price(c: pd.Series, inp: Inputs) -> dict:
+    """Claimed price (or range) vs independent observations of the same product (rows not
+    sourced to the article itself), converted to the claim's currency at each observation's FX
+    date, within a date window set by the claim's precision; consistent if the claim overlaps
+    the independent low-high envelope widened by 15%."""
+    ad = parse_approx_date(c["claim_date_text"])
+    win = pd.Timedelta(days=HW_WINDOW_DAYS[ad.precision])
+    lo_d, hi_d = pd.Timestamp(ad.date) - win, pd.Timestamp(ad.date_end) + win
+    if ad.precision == "before_day":  # a pre-rule claim: only observations before that day
+        lo_d, hi_d = (
+            pd.Timestamp(ad.date) - pd.Timedelta(days=30),
+            pd.Timestamp(ad.date) - pd.Timedelta(days=1),
+        )
+    hw = inp.hardware
+    ind = hw[
+        (hw["product"] == c["subject"])
+        & (hw["confidence_level"] != "article_claim")
+        & (hw["unit_kind"] == "per_card")
+        & hw["price_low"].notna()
+        & ~hw["is_msrp"].astype(bool)
+        & (hw["date_end"] >= lo_d)
+        & (hw["date"] <= hi_d)
+    ]
+    cur = c["currency"]
+    lo_c = float(c["claimed_low"]) if c["qualifier"] == "range" else float(c["claimed_value"])
+    hi_c = float(c["claimed_high"]) if c["qualifier"] == "range" else float(c["claimed_value"])
+    extra = []
+    if c["subject"] == "A800":
+        for mid in _refs(c, "market_context"):
+            m = inp.market[inp.market["metric_id"] == mid]
+            u = inp.market[inp.market["metric_id"] == "FT_ORDERS_2023_UNITS"]
+            if len(m) and len(u):
+                per_usd = float(m["value"].iloc[0]) * 1e9 / float(u["value"].iloc[0])
+                extra.append(
+                    (
+                        f"FT orders {mid}: ${per_usd:,.0f} per card",
+                        per_usd,
+                        "USD",
+                        pd.Timestamp(m["release_date"].iloc[0]),
+                    )
+                )
+    obs = []
+    for _, o in ind.iterrows():
+        obs.append(
+            (
+                f"{o['obs_id']} {o['date_text']} {o['price_low']:,.0f}-{o['price_high']:,.0f} "
+                f"{o['currency']} ({o['source_title'][:40]})",
+                (o["price_low"], o["price_high"]),
+                o["currency"],
+                o["date"],
+            )
+        )
+    obs += [(t, (v, v), cu, d) for t, v, cu, d in extra]
+    if not obs:
+        ms = hw[
+            (hw["product"] == c["subject"]) & hw["is_msrp"].astype(bool) & (hw["currency"] == cur)
+        ]
+        note = ""
+        if len(ms):
+            mv = float(ms["price_low"].iloc[0])
+            note = (
+                f"; for reference the {cur} MSRP is {mv:,.0f} (claim {100 * (hi_c / mv - 1):+.0f}%)"
+            )
+        return _row(
+            f"no independent {c['subject']} price between {lo_d.date()} and {hi_d.date()}"
+            f" (only the article itself){note}",
+            np.nan,
+            NOT_VERIFIABLE,
+            f"window {lo_d.date()}..{hi_d.date()}",
+            "hardware_prices.csv",
+        )
+    lows, highs, parts = [], [], []
+    for text, (lo, hi), ocur, d in obs:
+        if ocur != cur:
+            r = fx_at(inp.fx, [d]).iloc[0]
+            k = r["usd_cny"] if cur == "CNY" else 1 / r["usd_cny"]
+            lo, hi = lo * k, hi * k
+            text += f" = {lo:,.0f}-{hi:,.0f} {cur} at CNY=X {r['fx_date'].date()}"
+        lows.append(lo)
+        highs.append(hi)
+        parts.append(text)
+    env_lo, env_hi = min(lows), max(highs)
+    ok = lo_c <= env_hi * (1 + TOL_REL_HW) and hi_c >= env_lo * (1 - TOL_REL_HW)
+    text = (
+        f"claim {lo_c:,.0f}-{hi_c:,.0f} {cur}; independent {c['subject']} prices "
+        f"{lo_d.date()}..{hi_d.date()}: "
+        + "; ".join(parts)
+        + f". Envelope {env_lo:,.0f}-{env_hi:,.0f} {cur}."
+    )
+    if ok and hi_c > env_hi * (1 + TOL_REL_HW):
+        text += f" The claim's upper end is {100 * (hi_c / env_hi - 1):.0f}% above the highest independent price."
+    if ok and lo_c < env_lo * (1 - TOL_REL_HW):
+        text += f" The claim's lower end is {100 * (1 - lo_c / env_lo):.0f}% below the lowest independent price."
+    return _row(
+        text,
+        round(env_hi, 2) if env_lo == env_hi else f"{env_lo:,.0f}-{env_hi:,.0f}",
+        CONSISTENT if ok else INCONSISTENT,
+        f"claim overlaps the envelope widened by {TOL_REL_HW:.0%}; window +-{win.days} days",
+        "hardware_prices.csv" + ("; market_context.csv" if extra else ""),
+    )
+
+
+def check_position_gain(c: pd.Series, inp: Inputs) -> dict:
+    """units x (mark - cost) from the article's own A800 numbers vs the claimed threshold."""
+    ids = _refs(c, "article_claims")
+    if len(ids) != 2:
+        raise DataError(f"{c['claim_id']}: reference must name the cost and mark claims")
+    cost_c, mark_c = _claim(inp, ids[0]), _claim(inp, ids[1])
+    cost_d = parse_approx_date(cost_c["claim_date_text"]).date
+    g = position_gain(
+        ARTICLE_A800_UNITS,
+        float(cost_c["claimed_value"]),
+        cost_d,
+        float(mark_c["claimed_value"]),
+        mark_c["claim_date"],
+        inp.fx,
+    )
+    f = g.to_frame().set_index("currency")
+    gain = f.loc["CNY", "gain"]
+    text = (
+        f"{ARTICLE_A800_UNITS:,} cards ('上千', lower bound) x ({mark_c['claimed_value']:,.0f} - "
+        f"{cost_c['claimed_value']:,.0f}) CNY = {gain:,.0f} CNY "
+        f"(= {f.loc['USD', 'gain']:,.0f} USD: cost at CNY=X {g.cost_usd_cny:.4f} on "
+        f"{g.cost_fx_date.date()}, mark at {g.mark_usd_cny:.4f} on {g.mark_fx_date.date()}); "
+        "arithmetic on the article's own prices, which are not independently confirmed"
+    )
+    ok = gain > float(c["claimed_value"])
+    return _row(
+        text,
+        gain,
+        CONSISTENT if ok else INCONSISTENT,
+        "strict: computed gain > claimed threshold",
+        "article_claims.csv; Yahoo CNY=X",
+    )
+
+
+def check_china_share(c: pd.Series, inp: Inputs) -> dict:
+    """Claimed China share of Nvidia revenue in a calendar year vs the fiscal year covering most
+    of it (Nvidia's FY ends late January: calendar 2022 ~ FY2023), billing-location basis."""
+    year = parse_approx_date(c["claim_date_text"]).date.year
+    fy = f"FY{year + 1}"
+    s = china_share_series(inp.revenue, inp.peers)
+    row = s[(s["fiscal_year"] == fy) & (s["presentation"] == "as_reported")]
+    if row.empty:
+        raise DataError(f"{c['claim_id']}: no China revenue for {fy}")
+    r = row.iloc[0]
+    prev = s[(s["fiscal_year"] == f"FY{year}") & (s["presentation"] == "as_reported")]
+    share = 100 * r["share"]
+    claimed = 100 * float(c["claimed_value"])
+    text = (
+        f"{fy} (ended {r['period_end'].date()}, covers calendar {year}): China incl. HK "
+        f"{r['china']:,.0f} of {r['total']:,.0f} {r['currency']} {r['unit']} = {share:.1f}% "
+        f"({r['basis']} basis)"
+        + (
+            f"; {prev.iloc[0]['fiscal_year']}: {100 * prev.iloc[0]['share']:.1f}%"
+            if len(prev)
+            else ""
+        )
+        + f". Claim {claimed:.0f}%."
+    )
+    ok = abs(share - claimed) <= TOL_PP_SHARE
+    return _row(
+        text,
+        round(share, 2),
+        CONSISTENT if ok else INCONSISTENT,
+        f"+-{TOL_PP_SHARE:g} percentage points ('约四成' = about 40%)",
+        "revenue_geography.csv (NVIDIA 10-K)",
+    )
+
+
+def check_market_figure(c: pd.Series, inp: Inputs) -> dict:
+    """Claimed market figure vs the referenced market_context row (tolerance 1%); also notes
+    other periods of the same metric that the number matches exactly."""
+    mids = _refs(c, "market_context")
+    m = inp.market[inp.market["metric_id"].isin(mids)]
+    if m.empty:
+        raise DataError(f"{c['claim_id']}: reference names no market_context row")
+    r = m.iloc[0]
+    v = float(c["claimed_value"])
+    same = inp.market[
+        (inp.market["metric"] == r["metric"])
+        & (inp.market["region"] == r["region"])
+        & np.isclose(inp.market["value"], v)
+        & (inp.market["metric_id"] != r["metric_id"])
+    ]
+    text = (
+        f"{r['publisher']}: {r['metric']}, {r['region']}, {r['period']} = {r['value']:g} "
+        f"{r['currency']} {r['unit']}; claim {v:g}"
+        + (f"; the claim equals the {', '.join(same['period'])} figure" if len(same) else "")
+    )
+    ok = abs(v / r["value"] - 1) <= TOL_REL_MARKET
+    return _row(
+        text,
+        float(r["value"]),
+        CONSISTENT if ok else INCONSISTENT,
+        f"within {TOL_REL_MARKET:.0%}",
+        f"market_context.csv ({r['source_url'].split(' ')[0]})",
+    )
+
+
+def check_share_threshold(c: pd.Series, inp: Inputs) -> dict:
+    """'More than X' share claims: the article's own ratio, and the same-year ratio of the
+    publisher's figures."""
+    num_c, den_c = (_claim(inp, i) for i in _refs(c, "article_claims"))
+    own = float(num_c["claimed_value"]) / float(den_c["claimed_value"])
+    mids = _refs(c, "market_context")
+    m = inp.market.set_index("metric_id")
+    pub = float(m.loc[mids[0], "value"]) / float(m.loc[mids[1], "value"])
+    thr = float(c["claimed_value"])
+    text = (
+        f"article's own numbers: {num_c['claimed_value']:g} / {den_c['claimed_value']:g} = "
+        f"{100 * own:.1f}%; publisher, same year: {m.loc[mids[0], 'value']:g} / "
+        f"{m.loc[mids[1], 'value']:g} = {100 * pub:.1f}%; threshold {100 * thr:.1f}%"
+    )
+    if c["qualifier"] != "more_than":
+        raise SpecificationError(
+            f"{c['claim_id']}: share threshold check needs qualifier more_than"
+        )
+    ok = own > thr and pub > thr
+    return _row(
+        text,
+        round(100 * own, 2),
+        CONSISTENT if ok else INCONSISTENT,
+        "strict: share > threshold, for both ratios",
+        "market_context.csv (SIA)",
+    )
+
+
+def check_orders(c: pd.Series, inp: Inputs) -> dict:
+    """Order figures vs the reported FT/Reuters numbers (tolerance 5%)."""
+    mids = _refs(c, "market_context")
+    m = inp.market[inp.market["metric_id"].isin(mids)]
+    if m.empty:
+        raise DataError(f"{c['claim_id']}: reference names no market_context row")
+    r = m.iloc[0]
+    v = float(c["claimed_value"])
+    ok = abs(v / r["value"] - 1) <= TOL_REL_ORDERS
+    text = (
+        f"{r['publisher']} ({r['release_date'].date()}): {r['metric']} = {r['value']:g} {r['unit']}"
+    )
+    return _row(
+        text,
+        float(r["value"]),
+        CONSISTENT if ok else INCONSISTENT,
+        f"within {TOL_REL_ORDERS:.0%}",
+        f"market_context.csv ({r['source_url'].split(' ')[0]})",
+    )
+
+
+def check_per_company(c: pd.Series, inp: Inputs) -> dict:
+    """Units per company = referenced total / number of companies named (exact)."""
+    total = float(_claim(inp, _refs(c, "article_claims")[0])["claimed_value"])
+    per = total / ARTICLE_ORDER_COMPANIES
+    ok = per == float(c["claimed_value"])
+    return _row(
+        f"{total:,.0f} / {ARTICLE_ORDER_COMPANIES} companies named = {per:,.0f}",
+        per,
+        CONSISTENT if ok else INCONSISTENT,
+        "exact arithmetic",
+        "article_claims.csv",
+    )
+
+
+def check_not_verifiable(c: pd.Series, inp: Inputs) -> dict:
+    return _row("no data in this project bears on this claim", np.nan, NOT_VERIFIABLE, "n/a", "")
+
+
+CHECKS = {
+    "nvda_price": lambda c, inp: check_nvda_price(c, inp.ohlc),
+    "market_value_change": check_market_value_change,
+    "fx_conversion": check_fx_conversion,
+    "hardware_price": check_hardware_price,
+    "position_gain": check_position_gain,
+    "china_share": check_china_share,
+    "market_figure": check_market_figure,
+    "market_share_threshold": check_share_threshold,
+    "orders": check_orders,
+    "per_company": check_per_company,
+    "not_verifiable": check_not_verifiable,
+}
+
+
+@dataclass(frozen=True)
+class FactCheck:
+    """The fact-check table (one row per claim)."""
+
+    table: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    @property
+    def verdicts(self) -> pd.Series:
+        return self.table.set_index("claim_id")["verdict"]
+
+    def summary(self) -> str:
+        counts = self.table["verdict"].value_counts()
+        lines = [f"{len(self.table)} claims: " + ", ".join(f"{k} {v}" for k, v in counts.items())]
+        for _, r in self.table.iterrows():
+            lines.append(f"{r['claim_id']} [{r['verdict']}] {r['quantity']}: {r['check']}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        cols = [
+            "claim_id",
+            "quote_zh",
+            "gloss_en",
+            "claimed",
+            "check",
+            "verdict",
+            "tolerance",
+            "source",
+        ]
+        return self.table[cols].to_html(index=False)
+
+
+def _claimed_text(c: pd.Series) -> str:
+    cur = f" {c['currency']}" if c["currency"] else ""
+    if c["qualifier"] == "range":
+        return f"{c['claimed_low']:,.6g}-{c['claimed_high']:,.6g}{cur} {c['unit']}"
+    q = {"approx": "~", "more_than": "> ", "at_least": ">= "}.get(c["qualifier"], "")
+    return f"{q}{c['claimed_value']:,.6g}{cur} {c['unit']}"
+
+
+def check_claims(
+    claims: pd.DataFrame,
+    *,
+    ohlc: pd.DataFrame,
+    fx: pd.Series,
+    revenue: pd.DataFrame,
+    peers: pd.DataFrame,
+    market: pd.DataFrame,
+    shares: pd.DataFrame,
+    hardware: pd.DataFrame,
+) -> FactCheck:
+    """Run every claim's check. ``ohlc``: NVDA open/high/low/close in quoted units (DatetimeIndex);
+    ``fx``: CNY per USD. Unknown check kinds raise :class:`SpecificationError`."""
+    ohlc = ohlc.sort_index()
+    ohlc.index = pd.DatetimeIndex(ohlc.index)
+    inp = Inputs(claims, ohlc, fx, revenue, peers, market, shares, hardware)
+    rows = []
+    for _, c in claims.iterrows():
+        fn = CHECKS.get(c["check"])
+        if fn is None:
+            raise SpecificationError(
+                f"claim {c['claim_id']}: unknown check {c['check']!r}; known: {', '.join(CHECKS)}"
+            )
+        res = fn(c, inp)
+        rows.append(
+            {
+                "claim_id": c["claim_id"],
+                "quote_zh": c["quote_zh"],
+                "gloss_en": c["gloss_en"],
+                "quantity": c["quantity"],
+                "claimed": _claimed_text(c),
+                **res,
+            }
+        )
+    return FactCheck(pd.DataFrame(rows))
+
+
+def run_factcheck(start: str = "2023-03-01", end: str = "2023-12-31") -> FactCheck:
+    """Load the claims, the fact tables and the prices (NVDA, CNY=X) and run every check."""
+    from analysis import facts, prices
+
+    hist = prices.load_history("NVDA", start=start, end=end)
+    quoted = prices.quoted_close("NVDA", start, end)
+    factor = (quoted / hist["close"]).reindex(hist.index)
+    ohlc = hist[["open", "high", "low", "close"]].mul(factor, axis=0)
+    fx = prices.close(["CNY=X"], start, end)
+    if isinstance(fx, pd.DataFrame):
+        fx = fx.iloc[:, 0]
+    return check_claims(
+        facts.load_article_claims(),
+        ohlc=ohlc,
+        fx=fx,
+        revenue=facts.load_revenue_geography(),
+        peers=facts.load_peers_exposure(),
+        market=facts.load_market_context(),
+        shares=facts.load_shares_outstanding(),
+        hardware=facts.load_hardware_prices(),
+    )

@@ -1,0 +1,467 @@
+"""Hardware price shocks: China prices of Nvidia accelerators and GPUs around the export rules.
+
+Pure functions on frames. Inputs: the validated ``data/hardware_prices.csv``
+(:func:`analysis.facts.load_hardware_prices`) and a USD/CNY series (CNY per USD, Yahoo ``CNY=X``
+close, e.g. ``analysis.prices.close(["CNY=X"], ...)``). Every output names its currency, and every
+conversion names the FX date used: the close of the observation's date, or the last close before
+it when that day has none (never a later one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import config
+from analysis.errors import DataError, SpecificationError
+
+__all__ = [
+    "RETAIL_CAVEATS",
+    "fx_at",
+    "load_us_retail",
+    "msrp",
+    "position_gain",
+    "price_paths",
+    "retail_event_comparison",
+    "shock_measures",
+]
+
+PRODUCTS = ("A800", "RTX 4090", "RTX 4090D", "H20", "H800", "A100", "H100")
+
+
+def price_paths(
+    hw: pd.DataFrame,
+    products: list[str] | tuple[str, ...] | None = None,
+    *,
+    include_msrp: bool = False,
+) -> pd.DataFrame:
+    """Low-high price ranges over time per product, date precision kept.
+
+    Returns product, date, date_end, date_precision, date_text, price_low, price_high, price_mid
+    (midpoint of the range), currency, unit_kind, market, confidence_level, source_title, obs_id;
+    sorted by product and date. Rows without a price level (``unit_kind == "multiple"``) and, unless
+    ``include_msrp``, MSRP rows are left out.
+    """
+    sel = hw
+    if products is not None:
+        unknown = sorted(set(products) - set(hw["product"]))
+        if unknown:
+            raise SpecificationError(
+                f"no hardware price rows for {', '.join(unknown)}; products in the table: "
+                f"{', '.join(sorted(hw['product'].unique()))}"
+            )
+        sel = sel[sel["product"].isin(products)]
+    sel = sel[sel["price_low"].notna()]
+    if not include_msrp:
+        sel = sel[~sel["is_msrp"].astype(bool)]
+    out = sel.assign(price_mid=(sel["price_low"] + sel["price_high"]) / 2)
+    cols = [
+        "product",
+        "date",
+        "date_end",
+        "date_precision",
+        "date_text",
+        "price_low",
+        "price_high",
+        "price_mid",
+        "currency",
+        "unit_kind",
+        "market",
+        "confidence_level",
+        "source_title",
+        "obs_id",
+    ]
+    return out[cols].sort_values(["product", "date", "obs_id"]).reset_index(drop=True)
+
+
+def msrp(hw: pd.DataFrame) -> pd.DataFrame:
+    """Official list prices (MSRP rows): product, date, date_precision, msrp, currency, source."""
+    m = hw[hw["is_msrp"].astype(bool)]
+    return (
+        m.rename(columns={"price_low": "msrp"})[
+            [
+                "product",
+                "date",
+                "date_precision",
+                "date_text",
+                "msrp",
+                "currency",
+                "market",
+                "source_title",
+                "obs_id",
+            ]
+        ]
+        .sort_values(["product", "currency"])
+        .reset_index(drop=True)
+    )
+
+
+def fx_at(fx: pd.Series, dates) -> pd.DataFrame:
+    """USD/CNY (CNY per USD) for each date: that day's close or the last close before it.
+
+    Returns a frame indexed like ``dates`` with ``fx_date`` (the close actually used) and
+    ``usd_cny``. Raises :class:`DataError` when a date precedes the first FX close.
+    """
+    s = fx.dropna().sort_index()
+    s.index = pd.DatetimeIndex(s.index)
+    if s.empty:
+        raise DataError("USD/CNY series (CNY=X) is empty; load it with analysis.prices.close")
+    d = pd.DatetimeIndex(pd.to_datetime(list(dates)))
+    pos = s.index.searchsorted(d, side="right") - 1
+    bad = [str(x.date()) for x, p in zip(d, pos, strict=True) if p < 0]
+    if bad:
+        raise DataError(
+            f"no USD/CNY (CNY=X) close on or before {', '.join(bad)}; the series starts "
+            f"{s.index[0].date()} -- extend it (prices import/fetch CNY=X)"
+        )
+    return pd.DataFrame({"fx_date": s.index[pos], "usd_cny": s.to_numpy()[pos]}, index=d)
+
+
+def _to_both(frame: pd.DataFrame, fx: pd.Series, cols: tuple[str, ...]) -> pd.DataFrame:
+    """Add ``<col>_cny`` and ``<col>_usd`` for each price column, plus fx_date / usd_cny."""
+    rates = fx_at(fx, frame["date"])
+    out = frame.copy()
+    out["fx_date"] = rates["fx_date"].to_numpy()
+    out["usd_cny"] = rates["usd_cny"].to_numpy()
+    for c in cols:
+        is_cny = out["currency"] == "CNY"
+        is_usd = out["currency"] == "USD"
+        other = ~(is_cny | is_usd)
+        if other.any():
+            raise DataError(
+                f"hardware prices in {sorted(out.loc[other, 'currency'].unique())}: "
+                "only CNY and USD are converted here"
+            )
+        out[f"{c}_cny"] = np.where(is_cny, out[c], out[c] * out["usd_cny"])
+        out[f"{c}_usd"] = np.where(is_usd, out[c], out[c] / out["usd_cny"])
+    return out
+
+
+def shock_measures(
+    hw: pd.DataFrame,
+    fx: pd.Series,
+    *,
+    rule_date: str = "2023-10-17",
+    products: list[str] | tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """Change of each post-rule observation vs the last pre-rule observation and vs the MSRP.
+
+    Pre-rule: ``date_end`` before ``rule_date``, or a ``before_day`` observation dated on/before
+    it. Post-rule: ``date`` on/after ``rule_date`` (and not ``before_day``). Observations whose
+    period straddles the rule (e.g. a whole year) are neither. Baselines are matched on product,
+    unit_kind and currency; the MSRP baseline on product and currency. Changes are computed on
+    the low and the high end separately, in the observation's currency (so FX does not enter),
+    and levels are also shown in CNY and USD with the FX date used.
+
+    Returns one row per (post-rule observation, baseline kind): product, obs_id, date,
+    date_precision, price_low, price_high, currency, baseline ("pre_rule" or "msrp"),
+    baseline_obs_id, baseline_date, baseline_low, baseline_high, change_low_pct,
+    change_high_pct, and the CNY/USD levels with fx_date, usd_cny.
+    """
+    rule = pd.Timestamp(rule_date)
+    hw = hw[hw["price_low"].notna()]
+    if products is not None:
+        hw = hw[hw["product"].isin(products)]
+    market = hw[~hw["is_msrp"].astype(bool)]
+    pre = market[
+        (market["date_end"] < rule)
+        | ((market["date_precision"] == "before_day") & (market["date"] <= rule))
+    ]
+    post = market[(market["date"] >= rule) & (market["date_precision"] != "before_day")]
+    lists = msrp(hw)
+    rows = []
+    for _, o in post.sort_values(["product", "date", "obs_id"]).iterrows():
+        base = pre[
+            (pre["product"] == o["product"])
+            & (pre["unit_kind"] == o["unit_kind"])
+            & (pre["currency"] == o["currency"])
+        ].sort_values(["date_end", "obs_id"])
+        cands = []
+        if len(base):
+            b = base.iloc[-1]
+            cands.append(
+                (
+                    "pre_rule",
+                    b["obs_id"],
+                    b["date"],
+                    b["date_precision"],
+                    b["price_low"],
+                    b["price_high"],
+                )
+            )
+        if o["unit_kind"] == "per_card":
+            m = lists[(lists["product"] == o["product"]) & (lists["currency"] == o["currency"])]
+            if len(m):
+                b = m.iloc[-1]
+                cands.append(
+                    ("msrp", b["obs_id"], b["date"], b["date_precision"], b["msrp"], b["msrp"])
+                )
+        for kind, bid, bdate, bprec, blo, bhi in cands:
+            rows.append(
+                {
+                    "product": o["product"],
+                    "obs_id": o["obs_id"],
+                    "date": o["date"],
+                    "date_precision": o["date_precision"],
+                    "price_low": o["price_low"],
+                    "price_high": o["price_high"],
+                    "currency": o["currency"],
+                    "unit_kind": o["unit_kind"],
+                    "confidence_level": o["confidence_level"],
+                    "baseline": kind,
+                    "baseline_obs_id": bid,
+                    "baseline_date": bdate,
+                    "baseline_precision": bprec,
+                    "baseline_low": blo,
+                    "baseline_high": bhi,
+                    "change_low_pct": 100 * (o["price_low"] / blo - 1),
+                    "change_high_pct": 100 * (o["price_high"] / bhi - 1),
+                }
+            )
+    cols = [
+        "product",
+        "obs_id",
+        "date",
+        "date_precision",
+        "price_low",
+        "price_high",
+        "currency",
+        "unit_kind",
+        "confidence_level",
+        "baseline",
+        "baseline_obs_id",
+        "baseline_date",
+        "baseline_precision",
+        "baseline_low",
+        "baseline_high",
+        "change_low_pct",
+        "change_high_pct",
+    ]
+    out = pd.DataFrame(rows, columns=cols)
+    if out.empty:
+        return out
+    out = _to_both(out, fx, ("price_low", "price_high"))
+    return out.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class PositionGain:
+    """A holder's paper gain: ``units`` bought at ``cost`` on ``cost_date``, marked at ``mark``
+    on ``mark_date`` (prices per unit in ``currency``)."""
+
+    units: float
+    cost: float
+    cost_date: pd.Timestamp
+    mark: float
+    mark_date: pd.Timestamp
+    currency: str
+    cost_fx_date: pd.Timestamp
+    cost_usd_cny: float
+    mark_fx_date: pd.Timestamp
+    mark_usd_cny: float
+
+    @property
+    def gain(self) -> float:
+        """Gain in the position's currency: units x (mark - cost)."""
+        return self.units * (self.mark - self.cost)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Cost, value and gain in CNY and USD (each leg converted at its own FX date)."""
+
+        def conv(amount: float, rate: float, to: str) -> float:
+            if self.currency == to:
+                return amount
+            return amount * rate if to == "CNY" else amount / rate
+
+        cost_total, value_total = self.units * self.cost, self.units * self.mark
+        rows = []
+        for cur in ("CNY", "USD"):
+            c = conv(cost_total, self.cost_usd_cny, cur)
+            v = conv(value_total, self.mark_usd_cny, cur)
+            rows.append(
+                {
+                    "currency": cur,
+                    "cost_total": c,
+                    "value_total": v,
+                    "gain": v - c,
+                    "cost_fx_date": self.cost_fx_date,
+                    "cost_usd_cny": self.cost_usd_cny,
+                    "mark_fx_date": self.mark_fx_date,
+                    "mark_usd_cny": self.mark_usd_cny,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def summary(self) -> str:
+        f = self.to_frame().set_index("currency")
+        return (
+            f"{self.units:,.0f} units bought at {self.cost:,.0f} {self.currency} "
+            f"({self.cost_date.date()}) marked at {self.mark:,.0f} ({self.mark_date.date()}): "
+            f"gain {f.loc['CNY', 'gain']:,.0f} CNY = {f.loc['USD', 'gain']:,.0f} USD "
+            f"(USD/CNY {self.cost_usd_cny:.4f} on {self.cost_fx_date.date()} for the cost, "
+            f"{self.mark_usd_cny:.4f} on {self.mark_fx_date.date()} for the mark)"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self.summary()}</p>" + self.to_frame().to_html(index=False)
+
+
+def position_gain(
+    units: float,
+    cost: float,
+    cost_date,
+    mark: float,
+    mark_date,
+    fx: pd.Series,
+    *,
+    currency: str = "CNY",
+) -> PositionGain:
+    """Paper gain of ``units`` bought at ``cost`` and marked at ``mark`` (per-unit prices).
+
+    Worked example (the article): 1,000 A800 at 80,000 CNY (2023-04) marked at 300,000 CNY
+    (2023-10-20): gain 220,000,000 CNY; in USD each leg is converted at the CNY=X close of its
+    own date (or the last close before it), so the USD gain includes the currency move.
+    """
+    if units <= 0:
+        raise SpecificationError(f"units must be positive, got {units}")
+    if currency not in ("CNY", "USD"):
+        raise SpecificationError(f"currency must be CNY or USD, got {currency!r}")
+    cd, md = pd.Timestamp(cost_date), pd.Timestamp(mark_date)
+    if md < cd:
+        raise SpecificationError(f"mark date {md.date()} is before cost date {cd.date()}")
+    r = fx_at(fx, [cd, md])
+    return PositionGain(
+        float(units),
+        float(cost),
+        cd,
+        float(mark),
+        md,
+        currency,
+        r["fx_date"].iloc[0],
+        float(r["usd_cny"].iloc[0]),
+        r["fx_date"].iloc[1],
+        float(r["usd_cny"].iloc[1]),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# US retail series (read from ANALYSIS_HARDWARE_DIR, never committed)
+# --------------------------------------------------------------------------------------------
+RETAIL_FILES = ("amazon_us_keepa_buybox_daily.csv", "toms_hardware_ebay_monthly_us.csv")
+RETAIL_COLUMNS = ("date", "product", "price", "currency", "statistic", "market", "source")
+
+RETAIL_CAVEATS = (
+    "US market only: neither series observes China prices.",
+    "Amazon (Keepa) Buy Box: one listing (one ASIN) per GPU, not an average across retailers; "
+    "only about every second Buy Box change survives (source parsing fault), shipping excluded, "
+    "short spikes or dips can be missed.",
+    "Amazon: out-of-stock days are absent, not zero (e.g. RTX 4090 has no events 2023-11-05 to "
+    "2023-12-01); single third-party outliers are kept (e.g. RTX 4090 at 1,004.95 on 2023-10-24).",
+    "eBay (Tom's Hardware): monthly averages of sold listings, new and used mixed; ends October "
+    "2023, so nothing after the 2023-11-17 effective date.",
+    "Descriptive comparison of medians; no test of significance and no control for other news.",
+)
+
+
+def load_us_retail(directory: str | Path | None = None) -> pd.DataFrame:
+    """The US retail GPU series of ``ANALYSIS_HARDWARE_DIR`` (both files), validated.
+
+    Returns date, product, price, currency, statistic, market, source, file. Raises
+    :class:`DataError` naming the folder/file/line when something is missing or malformed.
+    """
+    d = Path(directory) if directory is not None else config.hardware_series_dir()
+    if d is None:
+        raise DataError(
+            "no hardware series folder: set ANALYSIS_HARDWARE_DIR (e.g. "
+            "ANALYSIS_HARDWARE_DIR=../shared/data/hardware_series)"
+        )
+    if not d.is_dir():
+        raise DataError(f"hardware series folder {d} does not exist (ANALYSIS_HARDWARE_DIR)")
+    frames = []
+    for name in RETAIL_FILES:
+        p = d / name
+        if not p.is_file():
+            raise DataError(f"{p} not found; the folder must hold {', '.join(RETAIL_FILES)}")
+        f = pd.read_csv(p, dtype=str, keep_default_na=False)
+        missing = [c for c in RETAIL_COLUMNS if c not in f.columns]
+        if missing:
+            raise DataError(f"{name}: missing column(s) {', '.join(missing)}")
+        dates = pd.to_datetime(f["date"], format="%Y-%m-%d", errors="coerce")
+        price = pd.to_numeric(f["price"], errors="coerce")
+        bad = f.index[dates.isna() | price.isna() | (price <= 0)]
+        if len(bad):
+            i = bad[0]
+            raise DataError(
+                f"{name}:{i + 2}: bad date or price ({f.at[i, 'date']!r}, "
+                f"{f.at[i, 'price']!r}); {len(bad)} bad row(s) in all"
+            )
+        frames.append(f.assign(date=dates, price=price.astype(float), file=name))
+    return pd.concat(frames, ignore_index=True)
+
+
+def retail_event_comparison(
+    series: pd.DataFrame,
+    *,
+    event_date: str = "2023-10-17",
+    treated: str = "GeForce RTX 4090",
+    controls: tuple[str, ...] = (
+        "GeForce RTX 3090",
+        "GeForce RTX 3090 Ti",
+        "GeForce RTX 3070",
+        "GeForce RTX 4060 Ti",
+    ),
+    window_days: int = 30,
+    file: str = "amazon_us_keepa_buybox_daily.csv",
+) -> pd.DataFrame:
+    """Median price in the ``window_days`` calendar days before vs after ``event_date``.
+
+    Before = [event - window, event - 1], after = [event, event + window - 1]. One row per
+    product with n_before, median_before, n_after, median_after, change_pct, role (treated /
+    control) and the excess change of the treated product over the median control change.
+    Products with no observation on one side get NaN medians and n = 0, never a filled value.
+    The caveats are in :data:`RETAIL_CAVEATS`.
+    """
+    ev = pd.Timestamp(event_date)
+    s = series[series["file"] == file]
+    if s.empty:
+        raise DataError(f"no rows from {file} in the retail series")
+    known = set(s["product"])
+    missing = [p for p in (treated, *controls) if p not in known]
+    if missing:
+        raise SpecificationError(
+            f"{file} has no product(s) {', '.join(missing)}; available: {', '.join(sorted(known))}"
+        )
+    lo, hi = ev - pd.Timedelta(days=window_days), ev + pd.Timedelta(days=window_days)
+    rows = []
+    for role, prods in (("treated", (treated,)), ("control", controls)):
+        for p in prods:
+            x = s[s["product"] == p]
+            b = x[(x["date"] >= lo) & (x["date"] < ev)]["price"]
+            a = x[(x["date"] >= ev) & (x["date"] < hi)]["price"]
+            mb = float(b.median()) if len(b) else np.nan
+            ma = float(a.median()) if len(a) else np.nan
+            rows.append(
+                {
+                    "product": p,
+                    "role": role,
+                    "n_before": len(b),
+                    "median_before": mb,
+                    "n_after": len(a),
+                    "median_after": ma,
+                    "change_pct": 100 * (ma / mb - 1),
+                    "currency": "USD",
+                    "window": f"{lo.date()}..{(ev - pd.Timedelta(days=1)).date()} vs "
+                    f"{ev.date()}..{(hi - pd.Timedelta(days=1)).date()}",
+                    "file": file,
+                }
+            )
+    out = pd.DataFrame(rows)
+    ctrl = out.loc[out["role"] == "control", "change_pct"].dropna()
+    out["control_median_change_pct"] = float(ctrl.median()) if len(ctrl) else np.nan
+    out["excess_change_pct"] = np.where(
+        out["role"] == "treated", out["change_pct"] - out["control_median_change_pct"], np.nan
+    )
+    return out
