@@ -139,8 +139,9 @@ def build_design(
     y_est = R[ie, fi[:, None]]
     y_evt = R[iv, fi[:, None]]
     fac = np.array([col[f] for f in spec.factors], dtype=np.int64)
-    F_est = R[ie][:, :, fac] if len(fac) else np.zeros((len(firms), len(est_days), 0))
-    F_evt = R[iv][:, :, fac] if len(fac) else np.zeros((len(firms), len(evt_days), 0))
+    RF = R[:, fac]  # select the regressor columns first: R[ie] would copy every symbol
+    F_est = RF[ie]
+    F_evt = RF[iv]
     off_est = off_evt = None
     if spec.name == "market_adjusted":
         off_est, off_evt = F_est[..., 0], F_evt[..., 0]

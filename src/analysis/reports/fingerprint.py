@@ -1,0 +1,127 @@
+"""Run fingerprints: a run whose inputs have not changed since its last good build is skipped.
+
+The fingerprint is a sha256 over, in this order: the notebook file's bytes; the canonical JSON
+of the run's parameters and title; the sha256 of every price-cache manifest entry
+(:func:`analysis.prices.cache_manifest`); the bytes of the committed tables ``data/*.csv`` and
+``data/*.yaml``; the source of the ``analysis`` package (``src/analysis/**/*.py``). It is stored
+as ``fingerprint.txt`` in the run's folder, one ``component sha256`` line per input, so a rerun
+can be explained by diffing two files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from analysis import config
+from analysis.errors import AnalysisError
+
+FINGERPRINT_FILE = "fingerprint.txt"
+
+
+def _sha(chunks: Iterable[bytes]) -> str:
+    h = hashlib.sha256()
+    for chunk in chunks:
+        h.update(len(chunk).to_bytes(8, "big"))  # length-prefixed: no ambiguity between parts
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def _files_digest(root: Path, paths: Iterable[Path]) -> str:
+    chunks: list[bytes] = []
+    for p in sorted(paths, key=lambda q: q.relative_to(root).as_posix()):
+        chunks.append(p.relative_to(root).as_posix().encode())
+        chunks.append(p.read_bytes())
+    return _sha(chunks)
+
+
+def source_digest() -> str:
+    """sha256 over the ``analysis`` package's ``.py`` files (names and bytes)."""
+    import analysis
+
+    root = Path(analysis.__file__).resolve().parent
+    return _files_digest(root, root.rglob("*.py"))
+
+
+def data_digest() -> str:
+    """sha256 over the committed tables ``data/*.csv``, ``data/*.yaml`` and ``data/*.yml``."""
+    root = config.data_dir()
+    if not root.is_dir():
+        return _sha([b"no data folder"])
+    files = [p for pattern in ("*.csv", "*.yaml", "*.yml") for p in root.glob(pattern)]
+    return _files_digest(root, [p for p in files if p.is_file()])
+
+
+def _manifest_pairs(manifest: Any) -> list[tuple[str, str]]:
+    """(entry, sha256) pairs from a manifest given as a DataFrame, a mapping or a list."""
+    if hasattr(manifest, "to_dict") and hasattr(manifest, "columns"):  # DataFrame
+        records = manifest.reset_index().to_dict(orient="records")
+        return sorted(_pair_of_record(r) for r in records)
+    if isinstance(manifest, Mapping):
+        entries = manifest.get("entries", manifest.get("series", manifest))
+        if isinstance(entries, Mapping):
+            pairs = []
+            for key, value in entries.items():
+                sha = value.get("sha256") if isinstance(value, Mapping) else value
+                pairs.append((str(key), sha if isinstance(sha, str) else _canonical(sha)))
+            return sorted(pairs)
+        manifest = entries
+    if isinstance(manifest, list | tuple):
+        return sorted(_pair_of_record(r) for r in manifest)
+    return [("manifest", _canonical(manifest))]
+
+
+def _pair_of_record(record: Any) -> tuple[str, str]:
+    if isinstance(record, Mapping) and "sha256" in record:
+        key = record.get("symbol", record.get("file", record.get("path", "")))
+        return (str(key), str(record["sha256"]))
+    return ("", _canonical(record))
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+
+
+def prices_digest() -> str:
+    """sha256 over the price cache manifest's per-series sha256s ("unavailable" if none)."""
+    try:
+        from analysis.prices import cache_manifest
+    except ImportError:
+        return _sha([b"analysis.prices.cache_manifest unavailable"])
+    try:
+        manifest = cache_manifest()
+    except (AnalysisError, OSError) as exc:
+        return _sha([f"cache manifest unreadable: {type(exc).__name__}".encode()])
+    pairs = _manifest_pairs(manifest)
+    return _sha([f"{k}\t{v}".encode() for k, v in pairs])
+
+
+def environment_components() -> dict[str, str]:
+    """The inputs shared by every run: prices, data tables, package source."""
+    return {"prices": prices_digest(), "data": data_digest(), "source": source_digest()}
+
+
+def run_fingerprint(
+    notebook_path: Path,
+    parameters: Mapping[str, Any],
+    title: str,
+    environment: Mapping[str, str],
+) -> str:
+    """The text stored in ``fingerprint.txt``: one ``component sha256`` line each, then ``run``."""
+    parts = {
+        "notebook": hashlib.sha256(Path(notebook_path).read_bytes()).hexdigest(),
+        "parameters": hashlib.sha256(
+            json.dumps(
+                {"parameters": dict(parameters), "title": title},
+                sort_keys=True,
+                ensure_ascii=False,
+                separators=(",", ":"),
+            ).encode()
+        ).hexdigest(),
+        **{k: environment[k] for k in ("prices", "data", "source")},
+    }
+    total = _sha([f"{k} {v}".encode() for k, v in parts.items()])
+    return "".join(f"{k} {v}\n" for k, v in parts.items()) + f"run {total}\n"
