@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import os
 import re
@@ -564,9 +565,42 @@ class Event:
         return replace(res, requested=f"{self.event_id}: {res.requested}", reason=reason)
 
 
+def event_facts(spec: object, *, allow_imprecise: bool = False) -> pd.DataFrame:
+    """What a report states about its event: id, title, kind, source, confidence, the requested
+    date/time and the day 0 used with the reason (one column ``value``)."""
+    ev, d0 = resolve_event(spec, allow_imprecise=allow_imprecise)
+    rows: list[tuple[str, str]] = []
+    if ev is not None:
+        rows += [
+            ("event", f"{ev.event_id}: {ev.title}"),
+            ("kind", ev.kind),
+            ("date (source text)", ev.date_text),
+            ("time (source text)", ev.time_text or "-"),
+            ("affected", ", ".join(ev.affected) or "-"),
+            ("source", ev.source_title),
+            ("source url", ev.source_url),
+            ("confidence", ev.confidence),
+        ]
+    else:
+        rows.append(("event", f"date given directly: {d0.requested}"))
+    rows += [("day 0", f"{d0.day0:%Y-%m-%d}"), ("day 0 rule", d0.rule), ("why", d0.reason)]
+    return pd.DataFrame(rows, columns=["item", "value"]).set_index("item")
+
+
 def _registry(path: str | os.PathLike[str] | None) -> dict[str, Event]:
+    p = _registry_path(path)
+    try:
+        stamp = p.stat().st_mtime_ns
+    except OSError:
+        stamp = -1  # load_events raises the clear "not found" error
+    return dict(_registry_cached(str(p), stamp))
+
+
+@functools.lru_cache(maxsize=8)
+def _registry_cached(path: str, mtime_ns: int) -> tuple[tuple[str, Event], ...]:
+    """The validated registry, re-read only when the file changes (path and mtime as the key)."""
     df = load_events(path)
-    return {row["event_id"]: Event.from_row(row) for _, row in df.iterrows()}
+    return tuple((row["event_id"], Event.from_row(row)) for _, row in df.iterrows())
 
 
 def get_event(event_id: str, *, path: str | os.PathLike[str] | None = None) -> Event:

@@ -745,6 +745,63 @@ class EventStudyResults:
             price_range=self._price_range,
         )
 
+    def against_group(self, window: Window | str | None = None, alpha: float = 0.10) -> pd.DataFrame:
+        """Firms whose CAR has the opposite sign to the CAAR, with their prediction-error p-value
+        and whether it is below ``alpha`` (several firms only)."""
+        cr = self.car(window)
+        sign = np.sign(cr.caar)
+        df = cr.to_frame().dropna(subset=["car"])
+        df = df[np.sign(df["car"]) == -sign].copy()
+        df["significant"] = df["pvalue"] < alpha
+        return df.sort_values("car", ascending=bool(sign < 0))
+
+    def headline(self, window: Window | str | None = None) -> dict:
+        """The headline figures of the study (plain floats and strings), for reports."""
+        cr = self.car(window)
+        out: dict = {
+            "day0": f"{self.day0.day0:%Y-%m-%d}",
+            "model": self._spec.label,
+            "car_window": calendar.format_window(cr.window),
+            "n_firms": len(self.firms),
+        }
+        ft = self.firm_tests(window)
+        if len(self.firms) == 1:
+            firm = self.firms[0]
+            out.update(
+                {
+                    "ar_day0": _num(self.ar.loc[0, firm]) if 0 in self.ar.index else None,
+                    "car": _num(cr.car[firm]),
+                    "car_se": _num(cr.se[firm]),
+                    "t": _num(cr.t[firm]),
+                    "pvalue": _num(cr.pvalue[firm]),
+                    "sq_pvalue": _num(ft.loc[(firm, "sq"), "pvalue"]),
+                    "dummy_hac_pvalue": _num(ft.loc[(firm, "dummy_hac"), "pvalue"]) if (firm, "dummy_hac") in ft.index else None,
+                    "bhar": _num(self.bhar(window)[firm]),
+                    "n_estimation": int(self.params.loc[firm, "n_estimation"]),
+                }
+            )
+            return out
+        tt = cr.tests.to_frame()
+        out.update(
+            {
+                "caar": _num(cr.caar),
+                "n_used": cr.n,
+                "rbar": _num(tt["rbar"].dropna().iloc[0]) if tt["rbar"].notna().any() else None,
+            }
+        )
+        for name in ("cross_sectional_t", "bmp", "kp_bmp", "bw_cda", "grank", "generalized_sign"):
+            if name in tt.index:
+                out[f"{name}_stat"] = _num(tt.loc[name, "stat"])
+                out[f"{name}_pvalue"] = _num(tt.loc[name, "pvalue"])
+        if self.shared_date:
+            pr = self.portfolio()
+            pft = pr.firm_tests(window)
+            out["portfolio_car"] = _num(pr.car(window).car.iloc[0])
+            out["portfolio_t_pvalue"] = _num(pft.loc[("portfolio", "t_prediction_error"), "pvalue"])
+            out["portfolio_sq_pvalue"] = _num(pft.loc[("portfolio", "sq"), "pvalue"])
+        out["against_group"] = list(self.against_group(window).index)
+        return out
+
     # ---- statsmodels-like accessors ----------------------------------------------------------
     @property
     def pvalues(self) -> pd.Series:

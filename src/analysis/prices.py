@@ -916,6 +916,32 @@ def quoted_close(symbol: str, start: Any = None, end: Any = None) -> pd.Series:
     return (c * factor).rename("quoted_close")
 
 
+def quote_reconciliation(symbol: str, date: Any, quoted_price: float | None = None) -> pd.DataFrame:
+    """Reconcile a price quoted in the press on ``date`` with the cached split-adjusted series.
+
+    Rows: the quoted price (if given) and the session's open, high, low and close, each in the
+    units quoted on that date and in today's split-adjusted units, with the split factor used.
+    The article's NVDA $446 on 2023-10-17 is 44.6 in today's units; that day's close was 439.38
+    quoted (43.938 today).
+    """
+    sym = normalize_symbol(symbol)
+    d = _as_date(date, f"{sym} quote date")
+    day = load_history(sym, d, d)
+    if day.empty:
+        raise DataError(f"{sym}: no session on {d.date()} in the cached prices (a trading day is needed)")
+    factor = split_factor(sym, d)
+    rows = []
+    if quoted_price is not None:
+        rows.append(("quoted in the press", float(quoted_price), float(quoted_price) / factor))
+    for col in ("open", "high", "low", "close"):
+        today = float(day[col].iloc[0])
+        rows.append((f"session {col}", today * factor, today))
+    out = pd.DataFrame(rows, columns=["price", "quoted_units", "current_units"]).set_index("price")
+    out["split_factor"] = factor
+    out.attrs["date"] = d
+    return out
+
+
 def _split_table_arrays(sym: str) -> tuple[list[pd.Timestamp], list[float]]:
     t = splits(sym)
     return list(t["date"]), list(t["ratio"].astype(float))
