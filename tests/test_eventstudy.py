@@ -232,3 +232,61 @@ def test_bad_input_messages():
         res.tests()
     with pytest.raises(SpecificationError, match="unknown test"):
         an.event_study(["AAA", "BBB"], EVENT, prices=px).tests(names=["patel"])
+
+
+def test_headline_conclusion_and_against_group():
+    px = _prices(gaps=False)
+    one = an.event_study("AAA", EVENT, prices=px)
+    h = one.headline()
+    assert h["car"] == pytest.approx(one.car().car["AAA"]) and h["day0"] == "2023-10-17"
+    text = one.conclusion()
+    assert (
+        text.startswith("AAA: abnormal return on day 0 ") and f"{one.car().car['AAA']:+.2%}" in text
+    )
+    res = an.event_study(["AAA", "BBB", "CCC", "DDD"], EVENT, prices=px)
+    against = res.against_group()
+    caar = res.car().caar
+    assert all(np.sign(c) != np.sign(caar) for c in against["car"])
+    assert set(against.index) | {
+        f for f in res.firms if np.sign(res.car().car[f]) == np.sign(caar)
+    } == set(res.firms)
+    head = res.headline()
+    assert (
+        head["caar"] == pytest.approx(caar)
+        and head["n_used"] == 4
+        and head["against_group"] == list(against.index)
+    )
+    assert "Tests robust to the shared date: kp_bmp p = " in res.conclusion()
+
+
+def test_robustness_grid_rows_and_summary():
+    px = _prices(gaps=False)
+    grid = an.robustness_grid(
+        "AAA",
+        EVENT,
+        prices=px,
+        models=("market_model", "constant_mean"),
+        markets=("SPY", "SOXX"),
+        windows=((0, 0), (-1, 3)),
+        estimations=((-250, -11),),
+    )
+    assert len(grid) == (2 + 1) * 2 and (grid["error"] == "").all()
+    row = grid[
+        (grid.model == "market_model") & (grid.benchmark == "SOXX") & (grid.window == "[-1,+3]")
+    ].iloc[0]
+    direct = an.event_study("AAA", EVENT, market="SOXX", window=(-1, 3), prices=px).car()
+    assert row.car == pytest.approx(direct.car["AAA"], abs=1e-14) and row.pvalue == pytest.approx(
+        direct.pvalue["AAA"]
+    )
+    text = an.robustness.summarize(grid, "AAA")
+    assert text.startswith("AAA: across 6 specifications the CAR ranges from ")
+    bad = an.robustness_grid(
+        "AAA",
+        EVENT,
+        prices=px,
+        models=("market_model",),
+        markets=("SPY",),
+        windows=((-20, 0),),
+        estimations=((-250, -11),),
+    )
+    assert "overlaps the event window" in bad["error"].iloc[0]

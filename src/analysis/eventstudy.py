@@ -745,7 +745,9 @@ class EventStudyResults:
             price_range=self._price_range,
         )
 
-    def against_group(self, window: Window | str | None = None, alpha: float = 0.10) -> pd.DataFrame:
+    def against_group(
+        self, window: Window | str | None = None, alpha: float = 0.10
+    ) -> pd.DataFrame:
         """Firms whose CAR has the opposite sign to the CAAR, with their prediction-error p-value
         and whether it is below ``alpha`` (several firms only)."""
         cr = self.car(window)
@@ -775,7 +777,9 @@ class EventStudyResults:
                     "t": _num(cr.t[firm]),
                     "pvalue": _num(cr.pvalue[firm]),
                     "sq_pvalue": _num(ft.loc[(firm, "sq"), "pvalue"]),
-                    "dummy_hac_pvalue": _num(ft.loc[(firm, "dummy_hac"), "pvalue"]) if (firm, "dummy_hac") in ft.index else None,
+                    "dummy_hac_pvalue": _num(ft.loc[(firm, "dummy_hac"), "pvalue"])
+                    if (firm, "dummy_hac") in ft.index
+                    else None,
                     "bhar": _num(self.bhar(window)[firm]),
                     "n_estimation": int(self.params.loc[firm, "n_estimation"]),
                 }
@@ -801,6 +805,69 @@ class EventStudyResults:
             out["portfolio_sq_pvalue"] = _num(pft.loc[("portfolio", "sq"), "pvalue"])
         out["against_group"] = list(self.against_group(window).index)
         return out
+
+    def conclusion(self, window: Window | str | None = None, alpha: float = 0.05) -> str:
+        """A plain-language paragraph stating the estimate, its uncertainty and the main tests."""
+        cr = self.car(window)
+        w = calendar.format_window(cr.window)
+        days = self._days(cr.window)[1]
+        d_lo = pd.Timestamp(self._design.evt_dates[0, days[0]])
+        d_hi = pd.Timestamp(self._design.evt_dates[0, days[-1]])
+        span = f"{w} ({d_lo:%Y-%m-%d} to {d_hi:%Y-%m-%d})" if self.shared_date else w
+        ft = self.firm_tests(window)
+        if len(self.firms) == 1:
+            f = self.firms[0]
+            p = {
+                t: ft.loc[(f, t), "pvalue"]
+                for t in ("t_prediction_error", "sq", "dummy_hac")
+                if (f, t) in ft.index
+            }
+            sig = [t for t, v in p.items() if v < alpha]
+            verdict = (
+                f"significant at the {alpha:.0%} level by {', '.join(sig)}"
+                if sig
+                else f"not significant at the {alpha:.0%} level by any of these tests"
+            )
+            tests = "; ".join(f"{t} p = {_pfmt(v)}" for t, v in p.items())
+            parts = (
+                [f"abnormal return on day 0 {self.ar.loc[0, f]:+.2%}"] if 0 in self.ar.index else []
+            )
+            parts.append(
+                f"CAR over {span} {cr.car[f]:+.2%} (standard error {cr.se[f]:.2%}, {self._spec.label})"
+            )
+            return f"{f}: {'; '.join(parts)}. {tests}: {verdict}."
+        tt = cr.tests.to_frame()
+        robust = [
+            t
+            for t in ("kp_bmp", "bw_cda", "grank")
+            if t in tt.index and np.isfinite(tt.loc[t, "pvalue"])
+        ]
+        naive = [
+            t
+            for t in ("cross_sectional_t", "bmp", "patell")
+            if t in tt.index and np.isfinite(tt.loc[t, "pvalue"])
+        ]
+        rbar = tt["rbar"].dropna()
+        text = f"CAAR over {span} across {cr.n} firms: {cr.caar:+.2%}"
+        if len(rbar):
+            text += f"; average residual correlation r-bar = {rbar.iloc[0]:.2f}"
+        text += ". Tests robust to the shared date: " + "; ".join(
+            f"{t} p = {_pfmt(tt.loc[t, 'pvalue'])}" for t in robust
+        )
+        if naive:
+            text += ". Tests that assume independence (shown for comparison): " + "; ".join(
+                f"{t} p = {_pfmt(tt.loc[t, 'pvalue'])}" for t in naive
+            )
+        sig = [t for t in robust if tt.loc[t, "pvalue"] < alpha]
+        text += (
+            f". The group reaction is significant at {alpha:.0%} by {', '.join(sig)}."
+            if sig
+            else f". No clustering-robust test is significant at {alpha:.0%}."
+        )
+        against = self.against_group(window)
+        if len(against):
+            text += f" Moved against the group: {', '.join(f'{f} ({c:+.2%})' for f, c in against['car'].items())}."
+        return text
 
     # ---- statsmodels-like accessors ----------------------------------------------------------
     @property

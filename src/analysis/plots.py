@@ -70,6 +70,7 @@ def car_path(
     ax.axhline(0, color="0.4", linewidth=0.8)
     ax.axvline(0, color="0.4", linewidth=0.8, linestyle="--")
     ax.set_xlabel("trading day relative to day 0")
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.set_ylabel("cumulative abnormal return")
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     if hue and df[hue].nunique() <= 15:

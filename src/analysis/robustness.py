@@ -99,3 +99,25 @@ def robustness_grid(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def summarize(grid: pd.DataFrame, firm: str | None = None, alpha: float = 0.05) -> str:
+    """One sentence on how the CAR behaves across the grid's specifications (one firm)."""
+    ok = grid[grid["error"] == ""] if "error" in grid else grid
+    if firm is not None:
+        ok = ok[ok["firm"] == firm]
+    if ok.empty:
+        return "No specification could be estimated."
+    n = len(ok)
+    neg = int((ok["car"] < 0).sum())
+    sig = int((ok["pvalue"] < alpha).sum())
+    failed = len(grid) - len(grid[grid["error"] == ""]) if "error" in grid else 0
+    who = f"{firm}: a" if firm else "A"
+    text = (
+        f"{who}cross {n} specifications the CAR ranges from {ok['car'].min():+.1%} to "
+        f"{ok['car'].max():+.1%}; it is negative in {neg} ({neg / n:.0%}) and significant at "
+        f"{alpha:.0%} (prediction-error t) in {sig} ({sig / n:.0%})."
+    )
+    if failed:
+        text += f" {failed} specification(s) could not be estimated (listed below)."
+    return text

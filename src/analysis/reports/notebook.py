@@ -51,24 +51,30 @@ def results_table_html(data: Mapping[str, Any], title: str = "Headline figures")
     )
 
 
-def publish_results(data: Mapping[str, object], *, title: str = "Headline figures") -> None:
+def publish_results(
+    data: Mapping[str, object], *, title: str = "Headline figures", index_keys: Sequence[str] = ()
+) -> None:
     """Show the headline numbers as a table and hand them to the report runner.
 
     Displays one bundle holding ``text/html`` (the table the reader sees), ``text/plain`` and
     ``application/vnd.analysis.results+json`` (the data copied into ``results.json``). Values:
     numbers, strings, booleans, None, dates, and lists or mappings of those; floats are rounded
-    to 12 significant digits, NaN becomes None.
+    to 12 significant digits, NaN becomes None. ``index_keys`` names the few figures the site's
+    index page shows for this run (all of them when empty).
     """
     from IPython.display import display
 
     if not isinstance(data, Mapping):
         raise TypeError(f"publish_results takes a mapping of name -> value, got {type(data)}")
+    missing = [k for k in index_keys if k not in data]
+    if missing:
+        raise KeyError(f"publish_results: index_keys {missing} are not among the published figures")
     payload = canonical_value(data, where="publish_results")
     plain = "\n".join(f"{k}: {_format_value(v)}" for k, v in payload.items())
     bundle = {
         "text/plain": f"{title}\n{plain}",
         "text/html": results_table_html(payload, title),
-        RESULTS_MIME: payload,
+        RESULTS_MIME: {**payload, "index_keys": list(index_keys)} if index_keys else payload,
     }
     display(bundle, raw=True)
 

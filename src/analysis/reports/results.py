@@ -56,7 +56,7 @@ def canonical_value(value: Any, *, where: str = "value") -> Any:
                     f"{where}: key {key!r} is a {type(key).__name__}; result keys must be strings"
                 )
             out[key] = canonical_value(item, where=f"{where}[{key!r}]")
-        return dict(sorted(out.items()))
+        return out  # insertion order (the reader's order); results.json sorts its keys
     if hasattr(value, "tolist") and not isinstance(value, str | bytes):  # numpy arrays / scalars
         return canonical_value(value.tolist(), where=where)
     if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):

@@ -118,9 +118,17 @@ th{background:#f6f8fa}td.status{font-weight:bold;white-space:nowrap}
 """
 
 
+#: A published ``index_keys`` list names the figures the index shows (in that order); the full
+#: set stays on the run's page and in results.json.
+INDEX_KEYS = "index_keys"
+
+
 def _mapping_list(data: Mapping[str, Any] | None, empty: str) -> str:
     if not data:
         return f'<span class="note">{html.escape(empty)}</span>'
+    keys = data.get(INDEX_KEYS)
+    if isinstance(keys, list) and keys:
+        data = {k: data[k] for k in keys if isinstance(k, str) and k in data}
     items = "".join(
         f"<li><code>{html.escape(str(k))}</code> = {html.escape(_value_text(v))}</li>"
         for k, v in data.items()
