@@ -290,3 +290,13 @@ def test_robustness_grid_rows_and_summary():
         estimations=((-250, -11),),
     )
     assert "overlaps the event window" in bad["error"].iloc[0]
+
+
+def test_constant_mean_cross_section_lists_lamb_as_not_computed():
+    px = _prices(gaps=False)
+    res = an.event_study(["AAA", "BBB", "CCC"], EVENT, model="constant_mean", market=None, prices=px)
+    tt = res.car().tests.to_frame()
+    assert tt.loc["lamb", "variant"] == "not computed: needs a market index (this model has none)"
+    assert np.isnan(tt.loc["lamb", "stat"]) and np.isfinite(tt.loc["kp_bmp", "stat"])
+    two = an.event_study(["AAA", "BBB"], EVENT, prices=px).car().tests.to_frame()
+    assert two.loc["skewness_corrected_t", "variant"].startswith("not computed: needs at least 3 firms")

@@ -605,27 +605,23 @@ class EventStudyResults:
             # every multi-firm test that the usable cross-section supports; the others are listed
             # with the reason instead of stopping the table
             usable = int(np.isfinite(self._fit.ar[:, days]).all(axis=1).sum())
-            chosen = [
-                n for n in inference.MULTI_FIRM_TESTS if usable >= inference.MIN_FIRMS.get(n, 2)
-            ]
-            skipped = [n for n in inference.MULTI_FIRM_TESTS if n not in chosen]
+            reasons = {
+                n: f"not computed: needs at least {inference.MIN_FIRMS.get(n, 2)} firms with complete ARs"
+                for n in inference.MULTI_FIRM_TESTS
+                if usable < inference.MIN_FIRMS.get(n, 2)
+            }
+            if self._design.market_est is None:
+                reasons.setdefault(
+                    "lamb", "not computed: needs a market index (this model has none)"
+                )
+            chosen = [n for n in inference.MULTI_FIRM_TESTS if n not in reasons]
         else:
-            chosen, skipped = list(names), []
+            chosen, reasons, usable = list(names), {}, 0
         res = (
             list(inference.run_tests(self._inputs, days, names=chosen, **options)) if chosen else []
         )
-        for n in skipped:
-            need = inference.MIN_FIRMS.get(n, 2)
-            res.append(
-                inference.TestResult(
-                    n,
-                    float("nan"),
-                    float("nan"),
-                    usable,
-                    f"not computed: needs at least {need} firms with complete ARs",
-                    "-",
-                )
-            )
+        for n, why in reasons.items():
+            res.append(inference.TestResult(n, float("nan"), float("nan"), usable, why, "-"))
         return TestTable(tuple(res), w, title=f"Cross-section of {len(self.firms)} firms")
 
     def daily_tests(self, names: Sequence[str] | None = None, **options) -> pd.DataFrame:

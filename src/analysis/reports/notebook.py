@@ -60,15 +60,14 @@ def publish_results(
     ``application/vnd.analysis.results+json`` (the data copied into ``results.json``). Values:
     numbers, strings, booleans, None, dates, and lists or mappings of those; floats are rounded
     to 12 significant digits, NaN becomes None. ``index_keys`` names the few figures the site's
-    index page shows for this run (all of them when empty).
+    index page shows for this run, in that order (those not published are skipped; all of
+    them when none is given).
     """
     from IPython.display import display
 
     if not isinstance(data, Mapping):
         raise TypeError(f"publish_results takes a mapping of name -> value, got {type(data)}")
-    missing = [k for k in index_keys if k not in data]
-    if missing:
-        raise KeyError(f"publish_results: index_keys {missing} are not among the published figures")
+    index_keys = [k for k in index_keys if k in data]  # figures a run did not produce are skipped
     payload = canonical_value(data, where="publish_results")
     plain = "\n".join(f"{k}: {_format_value(v)}" for k, v in payload.items())
     bundle = {
