@@ -27,8 +27,10 @@ lint: $(STAMP)
 	$(BIN)/python -m ruff check src tests benchmarks notebooks
 	$(BIN)/python -m ruff format --check src tests benchmarks
 
+# two parallel runs by default (this project's machines have 2 cores); REPORT_JOBS=1 for one
+REPORT_JOBS ?= 2
 reports: $(STAMP)
-	$(BIN)/python -m analysis report
+	$(BIN)/python -m analysis report --jobs $(REPORT_JOBS)
 
 clean-reports:
 	rm -rf reports
