@@ -120,7 +120,30 @@ def test_regression_recovers_slope_and_warns_small_n():
     assert t.loc["china_share", "coef"] == pytest.approx(-0.2, abs=0.01)
     assert t.loc["china_share", "ci_low"] < -0.2 < t.loc["china_share", "ci_high"]
     assert res.n == 6 and not res.mixed_bases
-    assert "only 6 observations" in res.summary() and "fragile" in res.summary()
+    assert "only 6 firms (6 firm-events)" in res.summary() and "fragile" in res.summary()
+    assert res.cov_type == "HC3"
+
+
+def test_regression_clusters_by_firm_when_firms_repeat():
+    """Two events with the same six firms: a firm's share repeats, so errors cluster by firm."""
+    import statsmodels.api as sm
+
+    cars, exp = _cs()
+    cars2 = cars.assign(event_id="E2", car=cars["car"][::-1].to_numpy())
+    both = pd.concat([cars, cars2], ignore_index=True)
+    res = exposure.china_exposure_regression(both, exp)
+    assert res.n == 12 and res.n_firms == 6
+    assert res.cov_type == "clustered by firm (G = 6), t(5)"
+    d = both.merge(exp, on="symbol")
+    X = np.column_stack([np.ones(12), d["china_share"], (d["event_id"] == "E2").astype(float)])
+    ref = sm.OLS(d["car"].to_numpy(), X).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(d["symbol"])[0]}, use_t=True
+    )
+    t = res.to_frame().set_index("term")
+    assert t.loc["china_share", "se"] == pytest.approx(ref.bse[1], rel=1e-10)
+    assert t.loc["china_share", "pvalue"] == pytest.approx(ref.pvalues[1], rel=1e-10)
+    assert t.loc["china_share", "se"] != pytest.approx(t.loc["china_share", "se_hc3"])
+    assert "only 6 firms (12 firm-events)" in res.summary()
 
 
 def test_regression_matches_statsmodels_hc3_by_hand():

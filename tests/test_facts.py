@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from analysis import config, facts
-from analysis.errors import DataError, ValidationError
+from analysis.errors import DataError, SpecificationError, ValidationError
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -83,7 +83,7 @@ def test_confidence_rank_orders_levels():
     ranks = [facts.confidence_rank(x) for x in facts.CONFIDENCE_LEVELS[:5]]
     assert ranks == sorted(ranks, reverse=True)
     assert facts.confidence_rank("unconfirmed") == 0
-    with pytest.raises(ValueError, match="unknown confidence level"):
+    with pytest.raises(SpecificationError, match="unknown confidence level 'great'; allowed: high"):
         facts.confidence_rank("great")
 
 

@@ -274,7 +274,8 @@ def exposure_snapshot(
 
 @dataclass(frozen=True)
 class ExposureRegression:
-    """OLS of CAR on China revenue share with HC3 standard errors (MacKinnon & White 1985)."""
+    """OLS of CAR on China revenue share; HC3 standard errors (MacKinnon & White 1985) with one
+    row per firm, errors clustered by firm when firms repeat across events (``cov_type``)."""
 
     params: pd.DataFrame
     n: int
@@ -284,27 +285,31 @@ class ExposureRegression:
     min_confidence: str
     r2: float
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    cov_type: str = "HC3"
+    n_firms: int = 0
 
     @property
     def mixed_bases(self) -> bool:
         return len(self.bases) > 1
 
     def to_frame(self) -> pd.DataFrame:
-        """Coefficient table: term, coef, se_hc3, t, pvalue, ci_low, ci_high, n."""
+        """Coefficient table: term, coef, se (the reported one, see ``cov_type``), se_hc3, t,
+        pvalue, ci_low, ci_high, n."""
         return self.params.assign(n=self.n)
 
     def summary(self) -> str:
         p = self.params.set_index("term")
         lines = [
-            "CAR on China revenue share, OLS with HC3 standard errors",
-            f"n = {self.n} firm-events (excluded: {len(self.excluded)}); R^2 = {self.r2:.3f}; "
+            f"CAR on China revenue share, OLS; standard errors: {self.cov_type}",
+            f"n = {self.n} firm-events of {self.n_firms} firms (excluded: {len(self.excluded)}); "
+            f"R^2 = {self.r2:.3f}; "
             f"min confidence = {self.min_confidence}",
             f"geography bases in sample: {', '.join(self.bases)}"
             + (" -- MIXED: shares are not measured the same way" if self.mixed_bases else ""),
         ]
         for term, r in p.iterrows():
             lines.append(
-                f"  {term:<12} {r['coef']: .4f}  se {r['se_hc3']:.4f}  t {r['t']: .2f}  "
+                f"  {term:<12} {r['coef']: .4f}  se {r['se']:.4f}  t {r['t']: .2f}  "
                 f"p {r['pvalue']:.3f}  95% CI [{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
             )
         lines.extend(f"Note: {w}" for w in self.warnings)
@@ -379,13 +384,24 @@ def china_exposure_regression(
         raise EstimationError(
             "china_share takes a single value in the sample; the slope is not identified"
         )
-    fit = sm.OLS(y, X).fit(cov_type="HC3")
+    hc3 = sm.OLS(y, X).fit(cov_type="HC3")
+    firms = used["symbol"].to_numpy()
+    n_firms = len(set(firms))
+    if n_firms < len(used):
+        # a firm's China share repeats across events, so its rows are not independent: errors
+        # clustered by firm, referred to t(G - 1) (Cameron & Miller 2015, J. Human Resources 50(2))
+        codes = pd.factorize(firms)[0]
+        fit = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
+        cov_type = f"clustered by firm (G = {n_firms}), t({n_firms - 1})"
+    else:
+        fit, cov_type = hc3, "HC3"
     ci = fit.conf_int()
     params = pd.DataFrame(
         {
             "term": X.columns,
             "coef": fit.params.to_numpy(),
-            "se_hc3": fit.bse.to_numpy(),
+            "se": fit.bse.to_numpy(),
+            "se_hc3": hc3.bse.to_numpy(),
             "t": fit.tvalues.to_numpy(),
             "pvalue": fit.pvalues.to_numpy(),
             "ci_low": ci[0].to_numpy(),
@@ -394,11 +410,11 @@ def china_exposure_regression(
     )
     n = len(used)
     warns = []
-    if n < 10:
+    if n_firms < 10:
         warns.append(
-            f"only {n} observations: the HC3 p-value and interval are fragile (one firm can move "
-            "them a lot) and rest on asymptotics that do not hold here; read the slope as a "
-            "description of these firms, not as evidence about exposure in general"
+            f"only {n_firms} firms ({n} firm-events): the p-value and interval are fragile (one "
+            "firm can move them a lot) and rest on asymptotics that do not hold here; read the "
+            "slope as a description of these firms, not as evidence about exposure in general"
         )
     warns.append(
         "a cross-section of this size cannot separate China exposure from other firm "
@@ -420,4 +436,6 @@ def china_exposure_regression(
         min_confidence,
         float(fit.rsquared),
         tuple(warns),
+        cov_type,
+        n_firms,
     )

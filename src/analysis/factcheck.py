@@ -516,7 +516,9 @@ def _claimed_text(c: pd.Series) -> str:
     if c["qualifier"] == "range":
         return f"{c['claimed_low']:,.6g}-{c['claimed_high']:,.6g}{cur} {c['unit']}"
     q = {"approx": "~", "more_than": "> ", "at_least": ">= "}.get(c["qualifier"], "")
-    return f"{q}{c['claimed_value']:,.6g}{cur} {c['unit']}"
+    v = float(c["claimed_value"])
+    num = f"{v:,.0f}" if v == round(v) and abs(v) < 1e15 else f"{v:,.6g}"
+    return f"{q}{num}{cur} {c['unit']}"
 
 
 def check_claims(

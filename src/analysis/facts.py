@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
-from analysis.errors import DataError, ValidationError
+from analysis.errors import DataError, SpecificationError, ValidationError
 
 __all__ = [
     "CONFIDENCE_LEVELS",
@@ -107,7 +107,7 @@ def normalize_confidence(text: str) -> str:
 def confidence_rank(level: str) -> int:
     """Order of a normalized level (high=5 ... low=1; article_claim and unconfirmed = 0)."""
     if level not in _RANK:
-        raise ValueError(
+        raise SpecificationError(
             f"unknown confidence level {level!r}; allowed: {', '.join(CONFIDENCE_LEVELS)}"
         )
     return _RANK[level]

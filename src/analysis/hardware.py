@@ -379,7 +379,10 @@ def load_us_retail(directory: str | Path | None = None) -> pd.DataFrame:
             "ANALYSIS_HARDWARE_DIR=../shared/data/hardware_series)"
         )
     if not d.is_dir():
-        raise DataError(f"hardware series folder {d} does not exist (ANALYSIS_HARDWARE_DIR)")
+        raise DataError(
+            f"hardware series folder {d} does not exist; point ANALYSIS_HARDWARE_DIR (or the "
+            "notebook's hardware_dir) at the folder holding the retail series CSV files"
+        )
     frames = []
     for name in RETAIL_FILES:
         p = d / name
