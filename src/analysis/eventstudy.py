@@ -648,28 +648,11 @@ class EventStudyResults:
         sq = inference.get_test("sq")(self._inputs, days, blocking=sq_blocking)
         d = self._design
         for i, firm in enumerate(self.firms):
-            rows.append(
-                (
-                    firm,
-                    "t_prediction_error",
-                    float(tpe.stat[i]),
-                    float(tpe.pvalue[i]),
-                    int(self._fit.n_est[i]),
-                    tpe.distribution
-                    if isinstance(tpe.distribution, str)
-                    else str(tpe.distribution),
+            n_i = int(self._fit.n_est[i])
+            for name, r in (("t_prediction_error", tpe), ("sq", sq)):
+                rows.append(
+                    (firm, name, float(r.stat[i]), float(r.pvalue[i]), n_i, str(r.distribution))
                 )
-            )
-            rows.append(
-                (
-                    firm,
-                    "sq",
-                    float(sq.stat[i]),
-                    float(sq.pvalue[i]),
-                    int(self._fit.n_est[i]),
-                    sq.distribution,
-                )
-            )
             if self._spec.k:
                 y_est = d.y_est[i] - (d.off_est[i] if d.off_est is not None else 0)
                 y_evt = d.y_evt[i] - (d.off_evt[i] if d.off_evt is not None else 0)
@@ -679,22 +662,15 @@ class EventStudyResults:
                 rows.append(
                     (firm, "dummy_ols", dr.car_t_ols, dr.car_p_ols, dr.n, f"t({dr.df_resid:.0f})")
                 )
-                rows.append(
-                    (
-                        firm,
-                        "dummy_hac",
-                        dr.car_t_hac,
-                        dr.car_p_hac,
-                        dr.n,
-                        f"N(0,1), Newey-West {dr.hac_lags} lags",
-                    )
-                )
+                hac = f"N(0,1), Newey-West {dr.hac_lags} lags"
+                rows.append((firm, "dummy_hac", dr.car_t_hac, dr.car_p_hac, dr.n, hac))
         df = pd.DataFrame(rows, columns=["firm", "test", "stat", "pvalue", "n", "distribution"])
         return df.set_index(["firm", "test"])
 
     def portfolio(self) -> EventStudyResults:
         """The equal-weighted portfolio of the firms treated as one firm (same date only), so the
-        single-firm tests apply to a clustered cross-section (formulas note, section 19b)."""
+        single-firm tests apply to a clustered cross-section (formulas note, section 19b). On a
+        day when some firms have no return, the portfolio return is the mean of the others."""
         if not self.shared_date:
             raise SpecificationError("a portfolio of firms needs one shared event date")
         d = self._design
