@@ -819,3 +819,96 @@ def test_rbar_matrix_fallback_matches_pattern_groups(monkeypatch):
             keep = [s for s in range(L1) if rows[i][s] is not None and rows[j][s] is not None]
             pairs.append(pearson([rows[i][s] for s in keep], [rows[j][s] for s in keep]))
     assert grouped == pytest.approx(mean(pairs), rel=1e-12)
+
+
+# ------------------------------------------------------------------------------------------
+# Fast paths (issue 3): the same numbers as the plain definitions
+# ------------------------------------------------------------------------------------------
+
+
+def _scattered_panel(seed, n, length, p_missing):
+    rng = np.random.default_rng(seed)
+    common = rng.normal(0, 0.01, length)
+    resid = rng.normal(0, 0.02, (n, length)) * rng.uniform(0.5, 1.5, (n, 1)) + common
+    resid[rng.random((n, length)) < p_missing] = np.nan
+    resid[0, : length - 2] = np.nan  # firm 0 shares < 3 days with everyone: skipped
+    resid[1, ::2] = np.nan
+    return resid
+
+
+def _rbar_by_loops(resid):
+    rows = [[None if np.isnan(v) else float(v) for v in row] for row in resid]
+    pairs = []
+    for i in range(len(rows)):
+        for j in range(i + 1, len(rows)):
+            keep = [
+                t for t in range(len(rows[i])) if rows[i][t] is not None and rows[j][t] is not None
+            ]
+            if len(keep) < 3:
+                continue
+            pairs.append(pearson([rows[i][t] for t in keep], [rows[j][t] for t in keep]))
+    return mean(pairs)
+
+
+def _rbar_inputs(resid):
+    n = resid.shape[0]
+    return TestInputs(
+        ar=np.full((n, 2), 0.01) + np.arange(n)[:, None] * 1e-4,
+        resid=resid,
+        sigma=np.full(n, 0.02),
+        n_est=(~np.isnan(resid)).sum(axis=1),
+        k=1,
+        cov=np.repeat((np.eye(2) + 0.02)[None], n, axis=0),
+    )
+
+
+@pytest.mark.parametrize("p_missing", [0.01, 0.3])
+def test_rbar_pairwise_path_equals_plain_pairwise_correlations(monkeypatch, p_missing):
+    """Scattered missing days (nearly every firm its own pattern): the Gram-matrix-plus-sparse-
+    corrections r-bar equals the mean of plain pairwise-complete Pearson correlations (pairs with
+    < 3 common days skipped), for every block size, sparse or dense missing-day matrix."""
+    resid = _scattered_panel(7, 45, 40, p_missing)
+    want = _rbar_by_loops(resid)
+    x = _rbar_inputs(resid)
+    got = inf.kp_bmp(x, [0]).extra["rbar"]
+    assert got == pytest.approx(want, rel=1e-12)
+    monkeypatch.setattr(inf, "_PAIR_BLOCK_ROWS", 7)  # several blocks, ragged last block
+    assert inf.kp_bmp(x, [0]).extra["rbar"] == pytest.approx(want, rel=1e-12)
+    monkeypatch.setattr(inf, "_SPARSE_MISSING", 0.0)  # dense missing-day matrix
+    assert inf.kp_bmp(x, [0]).extra["rbar"] == pytest.approx(want, rel=1e-12)
+    monkeypatch.setattr(inf, "_MAX_PATTERN_GROUPS", 10_000)  # pattern-group path: same value
+    assert inf.kp_bmp(x, [0]).extra["rbar"] == pytest.approx(want, rel=1e-12)
+
+
+def test_rbar_pairwise_path_matches_dense_reference_on_a_large_panel():
+    """500 firms x 250 days, 1% scattered missing: equals the dense pairwise-complete sums."""
+    resid = _scattered_panel(3, 500, 250, 0.01)
+    ok = ~np.isnan(resid)
+    m = ok.astype(float)
+    xz = np.where(ok, resid, 0.0)
+    nij, sx_i, sxx_i, sxy = m @ m.T, xz @ m.T, (xz * xz) @ m.T, xz @ xz.T
+    num = nij * sxy - sx_i * sx_i.T
+    den = (nij * sxx_i - sx_i**2) * (nij * sxx_i.T - sx_i.T**2)
+    iu = np.triu_indices(len(resid), 1)
+    keep = (nij[iu] >= 3) & (den[iu] > 0)
+    want = float((num[iu][keep] / np.sqrt(den[iu][keep])).mean())
+    assert inf.kp_bmp(_rbar_inputs(resid), [0]).extra["rbar"] == pytest.approx(want, rel=1e-12)
+
+
+def test_rank_fast_path_matches_scipy_on_near_ties_zeros_and_nan():
+    """The int64-key sort path: exact ties, values 1 ulp apart, -0.0 vs 0.0 and NaN."""
+    rng = np.random.default_rng(11)
+    a = rng.normal(size=(40, 300))
+    a[rng.random(a.shape) < 0.05] = np.nan
+    a[3, :10] = 1.0 + np.arange(10) * np.finfo(float).eps  # distinct, 1 ulp apart
+    a[4, ::7] = 0.25  # exact ties
+    a[5, :6] = [0.0, -0.0, 0.0, -1e-300, 1e-300, -0.0]
+    a[6] = np.round(a[6], 1)
+    r, cnt = inf._rank_rows(a)
+    ok = ~np.isnan(a)
+    ref = stats.rankdata(a, axis=1, nan_policy="omit")
+    assert np.array_equal(np.isnan(r), ~ok)
+    assert np.array_equal(r[ok], ref[ok])
+    assert cnt.tolist() == ok.sum(axis=1).tolist()
+    ref_loop = avg_rank([None if np.isnan(v) else v for v in a[5]])
+    assert r[5].tolist()[:6] == ref_loop[:6]

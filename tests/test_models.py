@@ -180,3 +180,29 @@ def test_dummy_hac_close_to_ols_without_autocorrelation():
     dr = event_dummy_regression(y_est[0], X_est[0], y_evt[0], X_evt[0], [0, 1, 2])
     assert abs(dr.car_t_hac / dr.car_t_ols - 1) < 0.15
     np.testing.assert_allclose(dr.t_hac / dr.t_ols, 1, atol=0.15)
+
+
+@pytest.mark.parametrize("f", [1, 2])
+def test_vectorized_equals_statsmodels_with_per_firm_designs(f):
+    """Distinct event dates: each firm has its own regressors (the per-firm path)."""
+    y_est, X_est, y_evt, X_evt = _panel(seed=5, f=f)
+    rng = np.random.default_rng(9)
+    X_est = X_est.copy()
+    X_evt = X_evt.copy()
+    X_est[..., 1:] += rng.normal(0, 0.003, X_est[..., 1:].shape)
+    X_evt[..., 1:] += rng.normal(0, 0.003, X_evt[..., 1:].shape)
+    X_est[3, 7, 1] = np.nan  # a missing regressor value drops that firm-day
+    spec = (
+        make_spec("factor_model", factors=[f"F{j}" for j in range(f)])
+        if f > 1
+        else make_spec("market_model", "SPY")
+    )
+    fit = fit_arrays(y_est, X_est, y_evt, X_evt, spec=spec)
+    for i in range(len(y_est)):
+        ref = fit_statsmodels(y_est[i], X_est[i])
+        np.testing.assert_allclose(fit.params[i], ref.params, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(fit.sigma[i], np.sqrt(ref.scale), rtol=1e-10)
+        C = np.eye(X_evt.shape[1]) + X_evt[i] @ ref.normalized_cov_params @ X_evt[i].T
+        np.testing.assert_allclose(fit.cov[i], C, atol=1e-10)
+        np.testing.assert_allclose(fit.ar[i], y_evt[i] - X_evt[i] @ ref.params, atol=1e-12)
+    assert fit.n_est[3] == 119

@@ -26,6 +26,7 @@ Registries: :data:`SINGLE_FIRM_TESTS`, :data:`MULTI_FIRM_TESTS`, :data:`INDEPEND
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import sparse, special, stats
 
 from analysis.errors import EstimationError, SpecificationError
 
@@ -250,9 +251,18 @@ class _Car:
     n_total: int
 
 
+def _days_key(days: Any) -> Any:
+    """A hashable key for ``days`` (the same ``days`` object is normalised once per run_tests)."""
+    if isinstance(days, np.ndarray):
+        return ("array", days.dtype.str, days.shape, days.tobytes())
+    if isinstance(days, slice):
+        return ("slice", days.start, days.stop, days.step)
+    return ("object", id(days))  # sequences: by identity (run_tests passes one object)
+
+
 def _car(x: TestInputs, days: Sequence[int] | slice) -> _Car:
     n, _, l2 = _memo(("check",), lambda: _check_inputs(x))
-    d = _days(days, l2)
+    d = _memo(("days", _days_key(days)), lambda: _days(days, l2))
 
     def build() -> _Car:
         win = np.asarray(x.ar, dtype=float)[:, d]
@@ -334,12 +344,18 @@ def _dof(x: TestInputs) -> np.ndarray:
     return np.asarray(x.dof, dtype=float)
 
 
+# Two-sided p-values from the same special functions scipy.stats.norm.sf / t.sf evaluate
+# (ndtr(-x), stdtr(df, -x)) without the distribution machinery's per-call overhead.
+
+
 def _p_norm(z: np.ndarray | float) -> np.ndarray | float:
-    return 2.0 * stats.norm.sf(np.abs(z))
+    return 2.0 * special.ndtr(-np.abs(z))
 
 
 def _p_t(t: np.ndarray | float, df: np.ndarray | float) -> np.ndarray | float:
-    return 2.0 * stats.t.sf(np.abs(t), df)
+    if not np.all(np.asarray(df) > 0):  # invalid df: scipy.stats' NaN handling
+        return 2.0 * stats.t.sf(np.abs(t), df)
+    return 2.0 * special.stdtr(df, -np.abs(t))
 
 
 def _fl(v: float | np.floating) -> float:
@@ -381,12 +397,57 @@ def _fmt_df(df: np.ndarray) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+_INT64_MAXPOS = np.int64(0x7FFFFFFFFFFFFFFF)
+_INF_BITS = np.int64(0x7FF0000000000000)  # +inf as int64 bits (its order-preserving key)
+
+
 def _rank_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Average ranks (1-based) within each row, NaN kept as NaN (R's ``rank(na.last="keep")``).
 
     Returns (ranks, number of non-NaN values per row). Ties get the mean of their positions, as
     ``scipy.stats.rankdata(method="average")``, which is ~5x slower on a 500 x 261 panel.
+
+    The row order comes from ONE vectorized int64 sort: each value becomes an order-preserving
+    int64 key whose lowest bits are replaced by its column index. Rows where two keys agree above
+    those bits (exact ties, or values within ~2^-43 relative of each other) are ranked again by
+    :func:`_rank_rows_argsort`, so the result is exact in every case. Written in place where it
+    can: fresh large temporaries are costly (page faults).
     """
+    a = np.asarray(a, dtype=float)
+    nrow, ncol = a.shape
+    nan = np.isnan(a)
+    if nrow == 0 or ncol == 0:
+        return _rank_rows_argsort(a)
+    bits = max(1, int(ncol - 1).bit_length())
+    low = np.int64((1 << bits) - 1)
+    raw = a.view(np.int64)
+    key = raw >> 63
+    key &= _INT64_MAXPOS
+    key ^= raw  # monotone in the float value (negative floats' magnitude bits flipped)
+    key[nan] = _INF_BITS  # NaN sorts last, as +inf
+    key[key == -1] = 0  # -0.0 (key -1) equals +0.0 (key 0)
+    key &= ~low
+    key |= np.arange(ncol, dtype=np.int64)
+    key.sort(axis=1)
+    ranks = np.empty((nrow, ncol))
+    scratch = ranks.view(np.int64)[:, : ncol - 1]  # overwritten by the ranks below
+    np.bitwise_xor(key[:, 1:], key[:, :-1], out=scratch)
+    near = scratch.view(np.uint64) <= low  # neighbours equal above the index bits
+    near &= key[:, 1:] < _INF_BITS  # ... not counting the NaN fill (+inf)
+    redo = near.any(axis=1)
+    redo |= np.isposinf(a).any(axis=1)  # +inf ties with the NaN fill: leave those rows to argsort
+    redo = np.flatnonzero(redo)
+    key &= low  # the order
+    key += (np.arange(nrow, dtype=np.int64) * ncol)[:, None]
+    np.put(ranks, key, np.arange(1, ncol + 1, dtype=float))  # values repeat along each row
+    if redo.size:
+        ranks[redo] = _rank_rows_argsort(a[redo])[0]
+    ranks[nan] = np.nan
+    return ranks, ncol - nan.sum(axis=1)
+
+
+def _rank_rows_argsort(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_rank_rows` by np.argsort (the reference; used for rows with ties)."""
     a = np.asarray(a, dtype=float)
     nan = np.isnan(a)
     filled = np.where(nan, np.inf, a)
@@ -410,10 +471,28 @@ def _rank_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ranks, (~nan).sum(axis=1)
 
 
+def _used_rows(inputs: TestInputs, field: str, c: _Car) -> np.ndarray:
+    """Rows of ``inputs.<field>`` for the used firms: no copy when every firm is used, else one
+    copy per run_tests call."""
+    a = np.asarray(getattr(inputs, field), dtype=float)
+    if c.used.size == a.shape[0]:
+        return a
+    return _memo(("used_rows", field, c.d.tobytes()), lambda: a[c.used])
+
+
 def _colsum(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column sums ignoring NaN and the number of non-NaN entries per column."""
     ok = ~np.isnan(a)
     return np.where(ok, a, 0.0).sum(axis=0), ok.sum(axis=0)
+
+
+def _colsum_fresh(
+    a: np.ndarray, nan: np.ndarray, count: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_colsum` of a fresh array ``a`` whose NaN are exactly ``nan`` (known per-column
+    ``count``): zeroes them in place instead of building masked copies."""
+    a[nan] = 0.0
+    return a.sum(axis=0), count
 
 
 # --------------------------------------------------------------------------------------------
@@ -507,7 +586,7 @@ def sq(
     out = {k: np.full(n, np.nan) for k in ("stat", "p", "nsums", "qlo", "qhi")}
     nn = np.zeros(n, dtype=int)
     if c.used.size:
-        r = resid[c.used]
+        r = _used_rows(inputs, "resid", c)
         # m-day block sums, summed directly (not by cumsum differences, so that a block equal to
         # the CAR compares equal); a block touching a missing residual is NaN and dropped.
         nw = l1 - m + 1
@@ -600,7 +679,7 @@ def _aar_series(inputs: TestInputs, c: _Car) -> np.ndarray:
     """Estimation-window AAR_s = mean over the used firms with data on day s (days with none dropped)."""
 
     def build() -> np.ndarray:
-        s, cnt = _colsum(np.asarray(inputs.resid, dtype=float)[c.used])
+        s, cnt = _colsum(_used_rows(inputs, "resid", c))
         keep = cnt > 0
         return s[keep] / cnt[keep]
 
@@ -722,28 +801,109 @@ def bmp(inputs: TestInputs, days: Sequence[int] | slice, *, form: str = "exact")
     )
 
 
-def _pair_corr_sums(
-    x: np.ndarray, ok: np.ndarray, rows: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pairwise-complete correlations of ``rows`` of x with every row (n_rows, N) and pair counts."""
-    m = ok.astype(float)
+#: Rows of one block of the r-bar pair computation (small blocks keep its arrays in cache).
+_PAIR_BLOCK_ROWS = 32
+#: Share of missing residuals below which the missing-day indicator is a scipy.sparse matrix.
+_SPARSE_MISSING = 0.05
+
+
+def _pair_corr_total(x: np.ndarray, ok: np.ndarray) -> tuple[float, int]:
+    """Sum and number of the pairwise-complete correlations between the rows of ``x`` over the
+    pairs i < j with at least 3 common days (``ok`` True) and variation on them.
+
+    With the rows zero-filled (X) and M the missing-day indicator (sparse when few days are
+    missing), every pair sum follows from the Gram matrix and sparse corrections: n_ij = L - |M_i|
+    - |M_j| + (MM')_ij; the sum of x_i over the common days is rowsum_i - (XM')_ij, likewise for
+    x_i^2 with X^2; sum x_i x_j = (XX')_ij. Rows are first centred on their own mean (a
+    correlation is shift invariant) for accuracy. The upper triangle is evaluated in blocks of
+    rows (memory O(block x N) for any N), in preallocated buffers: fresh large temporaries cost
+    page faults.
+    """
+    keep = ~np.isinf(x).any(axis=1)  # a row with +-inf has no finite correlation
+    if not keep.all():
+        x, ok = x[keep], ok[keep]
+    n, L = x.shape
+    cnt = ok.sum(axis=1)
     xz = np.where(ok, x, 0.0)
-    xr, mr = xz[rows], m[rows]
-    nij = mr @ m.T
-    sx_i = xr @ m.T  # sum of x_i over days where j is present
-    sx_j = mr @ xz.T  # sum of x_j over days where i is present
-    sxx_i = (xr * xr) @ m.T
-    sxx_j = mr @ (xz * xz).T
-    sxy = xr @ xz.T
-    num = nij * sxy - sx_i * sx_j
-    den = (nij * sxx_i - sx_i**2) * (nij * sxx_j - sx_j**2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        corr = num / np.sqrt(den)
-    corr = np.where((nij >= 3) & np.isfinite(corr) & (den > 0), corr, np.nan)
-    return corr, nij
+    xz -= (xz.sum(axis=1) / np.maximum(cnt, 1))[:, None] * ok
+    # [X, X^2]' in C order: M_I @ xt2 gives, for the rows i in I, the sums of x_j and x_j^2 over
+    # i's missing days
+    xt2 = np.empty((L, 2 * n))
+    xt2[:, :n] = xz.T
+    np.multiply(xt2[:, :n], xt2[:, :n], out=xt2[:, n:])
+    s = xz.sum(axis=1)
+    q = xt2[:, n:].sum(axis=0)
+    mi = (L - cnt).astype(float)
+    n_miss = int(mi.sum())
+    M: Any = None
+    if n_miss:
+        miss = ~ok
+        if n_miss <= _SPARSE_MISSING * n * L:
+            indptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(L - cnt, out=indptr[1:])
+            M = sparse.csr_array((np.ones(n_miss), np.nonzero(miss)[1], indptr), shape=(n, L))
+            mm = (M @ M.T).tocsr()  # days missing for both firms: few nonzeros
+            mm_rows = np.repeat(np.arange(n), np.diff(mm.indptr))
+        else:
+            M = miss.astype(float)
+            mm = M @ M.T
+    need_n3 = L - 2.0 * (mi.max() if n else 0.0) < 3  # some pair may share fewer than 3 days
+    nb_max = min(n, _PAIR_BLOCK_ROWS)
+    bufs = np.empty((7, nb_max * n))
+    good_buf = np.empty(nb_max * n, dtype=bool)
+    total, count = 0.0, 0
+    for a in range(0, n, _PAIR_BLOCK_ROWS):
+        b = min(n, a + _PAIR_BLOCK_ROWS)
+        nb, nj = b - a, n - a
+        num, nij, sxi, sxj, sxxi, sxxj, tmp = (v[: nb * nj].reshape(nb, nj) for v in bufs)
+        good = good_buf[: nb * nj].reshape(nb, nj)
+        np.matmul(xz[a:b], xz[a:].T, out=num)  # sum x_i x_j over all days
+        if M is None:
+            nij.fill(L)
+            sxi[:] = s[a:b, None]
+            sxxi[:] = q[a:b, None]
+            sxj[:] = s[None, a:]
+            sxxj[:] = q[None, a:]
+        else:
+            p_i = M[a:b] @ xt2  # (nb, 2n): sums of x_j, x_j^2 over i's missing days
+            p_j = M[a:] @ xt2[:, np.r_[a:b, n + a : n + b]]  # (nj, 2nb): over j's missing days
+            np.subtract(L - mi[a:b, None], mi[None, a:], out=nij)
+            if sparse.issparse(mm):  # + days missing for both: n_ij = L - |M_i| - |M_j| + |M_i M_j|
+                e0, e1 = mm.indptr[a], mm.indptr[b]
+                cols = mm.indices[e0:e1]
+                upper = cols >= a
+                nij[mm_rows[e0:e1][upper] - a, cols[upper] - a] += mm.data[e0:e1][upper]
+            else:
+                nij += mm[a:b, a:]
+            np.subtract(s[None, a:], p_i[:, a:n], out=sxj)  # sum of x_j over the common days
+            np.subtract(q[None, a:], p_i[:, n + a :], out=sxxj)
+            np.subtract(s[a:b, None], p_j[:, :nb].T, out=sxi)
+            np.subtract(q[a:b, None], p_j[:, nb:].T, out=sxxi)
+        num *= nij
+        np.multiply(sxi, sxj, out=tmp)
+        num -= tmp  # n sum x_i x_j - sum x_i sum x_j
+        sxxi *= nij
+        sxi *= sxi
+        sxxi -= sxi  # n sum x_i^2 - (sum x_i)^2
+        sxxj *= nij
+        sxj *= sxj
+        sxxj -= sxj
+        den = sxxi
+        den *= sxxj
+        np.greater(den, 0.0, out=good)
+        if need_n3:
+            good &= nij >= 3
+        good[:, :nb] &= ~np.tri(nb, dtype=bool)  # pairs j > i only
+        np.copyto(den, 1.0, where=~good)
+        np.sqrt(den, out=den)
+        num /= den  # the correlations (garbage where not good)
+        num *= good
+        total += float(num.sum())
+        count += int(np.count_nonzero(good))
+    return total, count
 
 
-_MAX_PATTERN_GROUPS = 40
+_MAX_PATTERN_GROUPS = 12
 
 
 def _row_groups(ok: np.ndarray) -> np.ndarray:
@@ -787,7 +947,7 @@ def _rbar(inputs: TestInputs, c: _Car, name: str) -> float:
         )
 
     def build() -> float:
-        r = np.asarray(inputs.resid, dtype=float)[c.used]
+        r = _used_rows(inputs, "resid", c)
         ok = ~np.isnan(r)
         # Group firms by their pattern of available days. For two groups A, B every pair shares
         # the same common days S_AB; with z the rows demeaned and scaled to unit length over S_AB,
@@ -796,10 +956,7 @@ def _rbar(inputs: TestInputs, c: _Car, name: str) -> float:
         inv = _row_groups(ok)
         n_groups = int(inv.max()) + 1
         if n_groups > _MAX_PATTERN_GROUPS:
-            corr, _ = _pair_corr_sums(r, ok, np.arange(n))
-            vals = corr[np.triu_indices(n, 1)]
-            vals = vals[np.isfinite(vals)]
-            total, count = float(vals.sum()), int(vals.size)
+            total, count = _pair_corr_total(r, ok)
         else:
             members = [np.flatnonzero(inv == g) for g in range(n_groups)]
             pattern = [ok[mb[0]] for mb in members]
@@ -1048,7 +1205,7 @@ def generalized_sign(
         )
     c = _car(inputs, days)
     n = _need(c, "generalized_sign", 1)
-    r = np.asarray(inputs.resid, dtype=float)[c.used]
+    r = _used_rows(inputs, "resid", c)
     pos = (r > 0).sum(axis=1)
     cnt = (~np.isnan(r)).sum(axis=1)
     bad = np.flatnonzero(cnt == 0)
@@ -1075,10 +1232,21 @@ def generalized_sign(
 
 def _ew_block(inputs: TestInputs, c: _Car) -> np.ndarray:
     """Estimation residuals followed by the whole event window, used firms only: (n, L1 + L2)."""
-    return np.concatenate(
-        [np.asarray(inputs.resid, dtype=float)[c.used], np.asarray(inputs.ar, dtype=float)[c.used]],
-        axis=1,
-    )
+
+    def build() -> np.ndarray:
+        return np.concatenate([_used_rows(inputs, "resid", c), _used_rows(inputs, "ar", c)], axis=1)
+
+    return _memo(("ew_block", c.d.tobytes()), build)
+
+
+def _ew_missing(inputs: TestInputs, c: _Car) -> tuple[np.ndarray, np.ndarray]:
+    """(NaN mask of the E + W block, non-missing firms per column), shared by the Corrado tests."""
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        nan = np.isnan(_ew_block(inputs, c))
+        return nan, nan.shape[0] - nan.sum(axis=0)
+
+    return _memo(("ew_missing", c.d.tobytes()), build)
 
 
 def _ew_ranks(inputs: TestInputs, c: _Car) -> tuple[np.ndarray, np.ndarray]:
@@ -1113,7 +1281,7 @@ def corrado_rank(
     k, t_i = _ew_ranks(inputs, c)
     kbar = (t_i + 1) / 2.0
     centre = kbar[:, None] if rank_centre == "firm" else float(kbar.mean())
-    s, cnt = _colsum(k - centre)
+    s, cnt = _colsum_fresh(k - centre, *_ew_missing(inputs, c))
     has = cnt > 0
     dbar = np.zeros_like(s)
     dbar[has] = s[has] / cnt[has]
@@ -1147,7 +1315,9 @@ def corrado_zivney_rank(inputs: TestInputs, days: Sequence[int] | slice) -> Test
     c = _car(inputs, days)
     n = _need(c, "corrado_zivney_rank", 1)
     k, t_i = _ew_ranks(inputs, c)
-    s, cnt = _colsum(k / (t_i[:, None] + 1.0) - 0.5)
+    u = k / (t_i[:, None] + 1.0)
+    u -= 0.5
+    s, cnt = _colsum_fresh(u, *_ew_missing(inputs, c))
     v = np.zeros_like(s)
     has = cnt > 0
     v[has] = s[has] / np.sqrt(cnt[has])
@@ -1179,13 +1349,15 @@ def corrado_zivney_sign(inputs: TestInputs, days: Sequence[int] | slice) -> Test
     c = _car(inputs, days)
     n = _need(c, "corrado_zivney_sign", 1)
     block = _ew_block(inputs, c)
-    t_i = (~np.isnan(block)).sum(axis=1)
+    nan_ew, _ = _ew_missing(inputs, c)
+    t_i = nan_ew.shape[1] - nan_ew.sum(axis=1)
     srt = np.sort(block, axis=1)  # NaN last
     lo = np.take_along_axis(srt, ((t_i - 1) // 2)[:, None], axis=1)[:, 0]
     hi = np.take_along_axis(srt, (t_i // 2)[:, None], axis=1)[:, 0]
     med = (lo + hi) / 2.0
-    g = np.sign(block - med[:, None])
-    s, cnt = _colsum(g)
+    g = np.subtract(block, med[:, None])
+    np.sign(g, out=g)
+    s, cnt = _colsum_fresh(g, *_ew_missing(inputs, c)) if np.isfinite(med).all() else _colsum(g)
     w = np.zeros_like(s)
     has = cnt > 0
     w[has] = s[has] / np.sqrt(cnt[has])
@@ -1243,22 +1415,25 @@ def wilcoxon(inputs: TestInputs, days: Sequence[int] | slice) -> TestResult:
 _CONSTANTS = ("kp2011", "stata")
 
 
-def _grank_u(inputs: TestInputs, c: _Car, constants: str) -> tuple[np.ndarray, np.ndarray]:
-    """Centred standardized ranks of the generalized SAR series (estimation days + 1 CAR point)."""
+def _grank_ranks(
+    inputs: TestInputs, c: _Car
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Ranks of the generalized SAR series (estimation days + 1 CAR point), the per-firm counts
+    T_i, the NaN mask of the ranks and the per-column counts N_t (computed once per run)."""
 
-    def build() -> tuple[np.ndarray, np.ndarray]:
+    def build() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         sigma = np.asarray(inputs.sigma, dtype=float)[c.used]
         scar = c.car / (sigma * np.sqrt(_car_factor(inputs, c)))
         scar_star = scar / _sd(scar, "standardized CARs")
-        gs = np.concatenate(
-            [np.asarray(inputs.resid, dtype=float)[c.used] / sigma[:, None], scar_star[:, None]],
-            axis=1,
-        )
-        return _rank_rows(gs)
+        resid = _used_rows(inputs, "resid", c)
+        gs = np.empty((resid.shape[0], resid.shape[1] + 1))
+        np.divide(resid, sigma[:, None], out=gs[:, :-1])
+        gs[:, -1] = scar_star
+        k, t_i = _rank_rows(gs)
+        nan = np.isnan(k)
+        return k, t_i, nan, nan.shape[0] - nan.sum(axis=0)
 
-    k, t_i = _memo(("grank_ranks", c.d.tobytes()), build)
-    denom = t_i + 1.0 if constants == "kp2011" else t_i.astype(float)
-    return k / denom[:, None] - 0.5, t_i
+    return _memo(("grank_ranks", c.d.tobytes()), build)
 
 
 def grank(
@@ -1282,8 +1457,10 @@ def grank(
         )
     c = _car(inputs, days)
     n = _need(c, "grank", 2)
-    u, _ = _grank_u(inputs, c, constants)
-    s, cnt = _colsum(u)
+    k, t_i, nan, count = _grank_ranks(inputs, c)
+    u = k / (t_i + 1.0 if constants == "kp2011" else t_i.astype(float))[:, None]
+    u -= 0.5  # centred standardized ranks U_it
+    s, cnt = _colsum_fresh(u, nan, count)
     has = cnt > 0
     ubar = s[has] / cnt[has]
     nt = cnt[has]
@@ -1322,8 +1499,8 @@ def grank_z(inputs: TestInputs, days: Sequence[int] | slice) -> TestResult:
     """
     c = _car(inputs, days)
     n = _need(c, "grank_z", 2)
-    u, t_i = _grank_u(inputs, c, "kp2011")
-    u0 = float(u[:, -1].mean())
+    k, t_i, _, _ = _grank_ranks(inputs, c)
+    u0 = float((k[:, -1] / (t_i + 1.0) - 0.5).mean())
     var = float(((t_i - 1.0) / (t_i + 1.0)).sum()) / (12.0 * n * n)
     z = u0 / math.sqrt(var)
     return TestResult("grank_z", z, _fl(_p_norm(z)), n, "GRANK-Z, KP constants", "N(0,1)", None)
@@ -1400,12 +1577,13 @@ def get_test(name: str) -> Callable[..., TestResult]:
     return tests[name]
 
 
-def _options_of(fn: Callable[..., TestResult]) -> set[str]:
-    return {
+@functools.cache
+def _options_of(fn: Callable[..., TestResult]) -> frozenset[str]:
+    return frozenset(
         p.name
         for p in inspect.signature(fn).parameters.values()
         if p.kind is inspect.Parameter.KEYWORD_ONLY
-    }
+    )
 
 
 def run_tests(

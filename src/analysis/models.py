@@ -131,6 +131,34 @@ def _valid_rows(y: np.ndarray, X: np.ndarray | None) -> np.ndarray:
     return ok
 
 
+def _common_design(X: np.ndarray) -> np.ndarray | None:
+    """The design shared by every firm, (L, p), when all N rows of X (N, L, p) are identical (one
+    event date); else None. Broadcast views are recognised without comparing."""
+    X = np.asarray(X)
+    if X.ndim != 3 or X.shape[0] == 0:
+        return None
+    first = X[0]
+    if X.shape[0] == 1 or X.strides[0] == 0:
+        return first
+    nan = np.isnan(first)
+    if nan.any():
+        if not np.array_equal(X[-1], first, equal_nan=True):
+            return None
+        same = np.equal(X, first) | (np.isnan(X) & nan)
+    else:
+        if not np.array_equal(X[-1], first):
+            return None
+        same = np.equal(X, first)
+    return first if same.all() else None
+
+
+def _who(firm_names: Sequence[str] | None, idx: np.ndarray) -> list[str]:
+    if firm_names is None:
+        return [f"firm {int(i)}" for i in idx]
+    names = list(firm_names)
+    return [names[i] for i in idx]
+
+
 def fit_arrays(
     y_est: np.ndarray,
     X_est: np.ndarray,
@@ -161,7 +189,6 @@ def fit_arrays(
         raise SpecificationError(
             f"unknown convention {convention!r}; valid: {', '.join(CONVENTIONS)}"
         )
-    names = list(firm_names) if firm_names is not None else [f"firm {i}" for i in range(len(y_est))]
     k = spec.k
     y_est = np.asarray(y_est, dtype=float)
     y_evt = np.asarray(y_evt, dtype=float)
@@ -171,93 +198,80 @@ def fit_arrays(
         y_est = y_est - offset_est
         y_evt = y_evt - offset_evt
 
-    valid = _valid_rows(y_est, X_est)
+    # One event date: every firm has the same design rows, so the regressors' sums over a firm's
+    # valid days are matrix-vector products (missing returns only change which days count).
+    X_common = _common_design(X_est) if k else None
+    if X_common is not None:
+        valid = np.isfinite(y_est)
+        if X_common.shape[-1]:
+            valid &= np.isfinite(X_common.sum(axis=-1))
+    else:
+        valid = _valid_rows(y_est, X_est)
     n_est = valid.sum(axis=1)
     short = np.flatnonzero(n_est < max(min_estimation, k + 2))
     if short.size:
-        detail = ", ".join(f"{names[i]} has {int(n_est[i])}" for i in short[:10])
+        who = _who(firm_names, short[:10])
+        detail = ", ".join(f"{w} has {int(n_est[i])}" for w, i in zip(who, short[:10], strict=True))
         raise EstimationError(
             f"too few valid estimation returns (need at least {max(min_estimation, k + 2)}): "
             f"{detail}. Lengthen the estimation window or check the price data for gaps."
         )
 
     n = n_est.astype(float)
-    yz = np.where(valid, y_est, 0.0)
-    eye = np.broadcast_to(np.eye(L2), (N, L2, L2))
-    if k:
-        # OLS with an intercept, solved on regressors centred per firm over its valid days: the
-        # slopes from the centred cross-products, alpha = ybar - b'fbar. Exact OLS, well
-        # conditioned, and O(N L1 f^2) with no per-firm loop.
-        f = k - 1
-        ybar = yz.sum(axis=1) / n
-        F_est = X_est[..., 1:]
-        F_evt = np.nan_to_num(X_evt[..., 1:])
-        if f:
-            vf = valid.astype(float)
-            Fz = np.where(valid[..., None], F_est, 0.0)
-            fbar = Fz.sum(axis=1) / n[:, None]
-            Fc = Fz - fbar[:, None, :] * vf[..., None]
-            yc = yz - ybar[:, None] * vf
-            FcT = np.swapaxes(Fc, 1, 2)
-            S = FcT @ Fc
-            sfy = (FcT @ yc[..., None])[..., 0]
-            diag = np.diagonal(S, axis1=1, axis2=2)
-            scale = (Fz * Fz).sum(axis=1)
-            bad = (diag <= 1e-12 * np.maximum(scale, 1e-300)).any(axis=1)
-            if f > 1 and not bad.all():
-                norm = np.sqrt(np.where(diag > 0, diag, 1.0))
-                corr = S / (norm[:, :, None] * norm[:, None, :])
-                bad |= np.linalg.eigvalsh(corr)[:, 0] <= 1e-10
-            singular = np.flatnonzero(bad)
-            if singular.size:
-                who = ", ".join(names[i] for i in singular[:10])
-                raise EstimationError(
-                    f"the regressors are constant or collinear in the estimation window for {who}; "
-                    "the model cannot be estimated (check the market/factor series)"
-                )
-            Sinv = 1.0 / S if f == 1 else np.linalg.inv(S)
-            b = (Sinv @ sfy[..., None])[..., 0]
-            alpha = ybar - (b * fbar).sum(axis=1)
-            params = np.concatenate([alpha[:, None], b], axis=1)
-            fitted_est = alpha[:, None] + (F_est @ b[..., None])[..., 0]
-            expected = alpha[:, None] + (F_evt @ b[..., None])[..., 0]
-            if convention == "estudy2" and spec.name == "market_model":
-                cov = eye + _estudy2_factor(X_est, np.nan_to_num(X_evt), n_est)
-            else:
-                D = F_evt - fbar[:, None, :]
-                cov = eye + 1.0 / n[:, None, None] + (D @ Sinv) @ np.swapaxes(D, 1, 2)
-        else:  # constant mean
-            params = ybar[:, None]
-            fitted_est = np.broadcast_to(ybar[:, None], y_est.shape)
-            expected = np.broadcast_to(ybar[:, None], y_evt.shape)
-            cov = eye + 1.0 / n[:, None, None]
-    else:
+    # resid_raw: residuals on the valid days (anything elsewhere); ``owned`` when it is a fresh
+    # array this function may overwrite (it becomes the returned ``resid``: fewer temporaries).
+    sse = None
+    owned = True
+    if k == 0:  # market-adjusted: nothing estimated
         params = np.zeros((N, 0))
-        fitted_est = np.zeros_like(y_est)
+        resid_raw = y_est
+        owned = offset_est is not None
         expected = np.zeros_like(y_evt)
-        cov = eye.copy()
+        cov = np.broadcast_to(np.eye(L2), (N, L2, L2)).copy()
+    elif k == 1:  # constant mean
+        resid_raw = np.where(valid, y_est, 0.0)
+        ybar = resid_raw.sum(axis=1) / n
+        params = ybar[:, None]
+        resid_raw -= ybar[:, None]
+        expected = np.repeat(ybar[:, None], L2, axis=1)
+        cov = np.eye(L2) + (1.0 / n)[:, None, None]
+    else:
+        estudy2 = convention == "estudy2" and spec.name == "market_model"
+        if X_common is not None:
+            Xv = _common_design(X_evt)
+            fit = _ols_common(
+                y_est, valid, n, X_common, X_evt if Xv is None else Xv, firm_names, not estudy2
+            )
+        else:
+            fit = _ols_general(y_est, valid, n, X_est, X_evt, firm_names, not estudy2)
+        params, resid_raw, expected, cov, sse = fit
+        if estudy2:
+            cov = np.eye(L2) + _estudy2_factor(X_est, np.nan_to_num(X_evt), n_est)
 
-    resid = np.where(valid, y_est - fitted_est, np.nan)
-    rz = np.where(valid, resid, 0.0)
-    ssr = (rz * rz).sum(axis=1)
+    invalid = ~valid
+    if owned:
+        rz = resid_raw
+        rz[invalid] = 0.0
+    else:
+        rz = np.where(valid, resid_raw, 0.0)
+    ssr = np.einsum("ij,ij->i", rz, rz)
+    resid = rz
+    resid[invalid] = np.nan
     divisor = n_est - (1 if convention == "estudy2" else k)
     sigma = np.sqrt(ssr / divisor)
     dof = (n_est - k).astype(float)
     flat = np.flatnonzero(~(sigma > 0))
     if flat.size:
-        who = ", ".join(names[i] for i in flat[:10])
+        who = ", ".join(_who(firm_names, flat[:10]))
         raise EstimationError(
             f"zero residual variance in the estimation window for {who}: the return series is "
             "constant or exactly explained by the regressors"
         )
 
     ar = y_evt - expected
-
-    if spec.has_intercept and k > 1:
-        sst = (yc * yc).sum(axis=1)
-        r2 = 1.0 - ssr / sst
-    else:
-        r2 = np.full(N, np.nan)
+    if offset_evt is not None:
+        expected += offset_evt
+    r2 = sse / (ssr + sse) if sse is not None else np.full(N, np.nan)  # 1 - SSR/SST
     return FitArrays(
         params=params,
         sigma=sigma,
@@ -265,12 +279,149 @@ def fit_arrays(
         dof=dof,
         resid=resid,
         ar=ar,
-        expected=expected + (offset_evt if offset_evt is not None else 0.0),
+        expected=expected,
         cov=np.ascontiguousarray(cov),
         r2=r2,
         k=k,
         convention=convention,
     )
+
+
+def _check_regressors(S: np.ndarray, scale: np.ndarray, firm_names: Sequence[str] | None) -> None:
+    """Constant or collinear regressors over a firm's valid days: a clear error naming the firms."""
+    f = S.shape[-1]
+    diag = np.diagonal(S, axis1=1, axis2=2)
+    bad = (diag <= 1e-12 * np.maximum(scale, 1e-300)).any(axis=1)
+    if f > 1 and not bad.all():
+        norm = np.sqrt(np.where(diag > 0, diag, 1.0))
+        corr = S / (norm[:, :, None] * norm[:, None, :])
+        bad |= np.linalg.eigvalsh(corr)[:, 0] <= 1e-10
+    singular = np.flatnonzero(bad)
+    if singular.size:
+        who = ", ".join(_who(firm_names, singular[:10]))
+        raise EstimationError(
+            f"the regressors are constant or collinear in the estimation window for {who}; "
+            "the model cannot be estimated (check the market/factor series)"
+        )
+
+
+def _solve(S: np.ndarray, sfy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(S^-1, b = S^-1 s_fy) for N small f x f systems; plain arithmetic when f == 1."""
+    if S.shape[-1] == 1:
+        Sinv = 1.0 / S
+        return Sinv, sfy * Sinv[:, 0]
+    Sinv = np.linalg.inv(S)
+    return Sinv, (Sinv @ sfy[..., None])[..., 0]
+
+
+def _prediction_cov(D: np.ndarray, Sinv: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """C_i = I + 1/L_i + D_i S_i^-1 D_i' with D_i the event-window regressors minus the firm's
+    estimation means (N, L2, f): the prediction-error factor of CLM (1997, sec. 4.4)."""
+    N, L2, f = D.shape
+    if f == 1:
+        d = D[..., 0]
+        quad = (d * Sinv[:, 0])[:, :, None] * d[:, None, :]
+    else:
+        quad = (D @ Sinv) @ np.swapaxes(D, 1, 2)
+    quad += (1.0 / n)[:, None, None]
+    quad[:, np.arange(L2), np.arange(L2)] += 1.0
+    return quad
+
+
+def _explained_ss(b: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """b' S b, the explained sum of squares (SST = SSR + b'Sb for OLS with an intercept)."""
+    if S.shape[-1] == 1:
+        return b[:, 0] * b[:, 0] * S[:, 0, 0]
+    return np.einsum("ni,nij,nj->n", b, S, b)
+
+
+def _ols_common(
+    y: np.ndarray,
+    valid: np.ndarray,
+    n: np.ndarray,
+    X: np.ndarray,
+    X_evt: np.ndarray,
+    firm_names: Sequence[str] | None,
+    want_cov: bool,
+):
+    """OLS with an intercept for N firms on ONE design X (L1, k) shared by all (one event date).
+
+    The regressors are centred once on their overall mean c; a firm's centred cross-products over
+    its valid days V_i follow from matrix products with the valid-day indicator:
+    S_i = sum_V G G' - g_i g_i'/L_i and s_fy = sum_V G y - g_i ybar_i, G = F - c, g_i = sum_V G.
+    Exact OLS (a shift of the regressors does not change the slopes), no per-firm loop.
+    """
+    N = y.shape[0]
+    F = X[:, 1:]
+    f = F.shape[1]
+    rows_ok = np.isfinite(X.sum(axis=-1))
+    Fz = np.where(rows_ok[:, None], F, 0.0)
+    c = Fz[rows_ok].mean(axis=0)
+    G = np.where(rows_ok[:, None], Fz - c, 0.0)
+    iu = np.triu_indices(f)
+    W = np.concatenate([G, G[:, iu[0]] * G[:, iu[1]], Fz * Fz], axis=1)
+    vf = valid.astype(float)
+    sums = vf @ W  # (N, f + f(f+1)/2 + f)
+    yz = np.where(valid, y, 0.0)
+    ybar = yz.sum(axis=1) / n
+    g = sums[:, :f]
+    gbar = g / n[:, None]
+    S = np.empty((N, f, f))
+    S[:, iu[0], iu[1]] = sums[:, f : f + iu[0].size] - g[:, iu[0]] * gbar[:, iu[1]]
+    S[:, iu[1], iu[0]] = S[:, iu[0], iu[1]]
+    _check_regressors(S, sums[:, f + iu[0].size :], firm_names)
+    sfy = yz @ G - g * ybar[:, None]
+    Sinv, b = _solve(S, sfy)
+    a = ybar - (b * gbar).sum(axis=1)  # intercept on the centred regressors
+    params = np.concatenate([(a - b @ c)[:, None], b], axis=1)
+    fitted = np.matmul(b, G.T, out=vf)  # reuse the indicator's memory
+    fitted += a[:, None]
+    resid_raw = np.subtract(yz, fitted, out=yz)  # residuals on the valid days
+    Fe = np.nan_to_num(X_evt[..., 1:]) - c
+    if Fe.ndim == 2:
+        expected = a[:, None] + b @ Fe.T
+        D = Fe[None, :, :] - gbar[:, None, :]
+    else:
+        expected = a[:, None] + np.einsum("ntj,nj->nt", Fe, b)
+        D = Fe - gbar[:, None, :]
+    cov = _prediction_cov(D, Sinv, n) if want_cov else None
+    return params, resid_raw, expected, cov, _explained_ss(b, S)
+
+
+def _ols_general(
+    y: np.ndarray,
+    valid: np.ndarray,
+    n: np.ndarray,
+    X_est: np.ndarray,
+    X_evt: np.ndarray,
+    firm_names: Sequence[str] | None,
+    want_cov: bool,
+):
+    """OLS with an intercept, each firm on its own design (N, L1, k) (distinct event dates).
+
+    Solved on regressors centred per firm over its valid days: the slopes from the centred
+    cross-products, alpha = ybar - b'fbar. Exact OLS, well conditioned, O(N L1 f^2), no loop.
+    """
+    vf = valid.astype(float)
+    yz = np.where(valid, y, 0.0)
+    ybar = yz.sum(axis=1) / n
+    F_est = X_est[..., 1:]
+    Fz = np.where(valid[..., None], F_est, 0.0)
+    fbar = Fz.sum(axis=1) / n[:, None]
+    Fc = Fz - fbar[:, None, :] * vf[..., None]
+    yc = yz - ybar[:, None] * vf
+    FcT = np.swapaxes(Fc, 1, 2)
+    S = FcT @ Fc
+    sfy = (FcT @ yc[..., None])[..., 0]
+    _check_regressors(S, (Fz * Fz).sum(axis=1), firm_names)
+    Sinv, b = _solve(S, sfy)
+    alpha = ybar - (b * fbar).sum(axis=1)
+    params = np.concatenate([alpha[:, None], b], axis=1)
+    resid_raw = y - (alpha[:, None] + (F_est @ b[..., None])[..., 0])
+    F_evt = np.nan_to_num(X_evt[..., 1:])
+    expected = alpha[:, None] + (F_evt @ b[..., None])[..., 0]
+    cov = _prediction_cov(F_evt - fbar[:, None, :], Sinv, n) if want_cov else None
+    return params, resid_raw, expected, cov, _explained_ss(b, S)
 
 
 def _estudy2_factor(X_est: np.ndarray, X_evt: np.ndarray, n_est: np.ndarray) -> np.ndarray:
