@@ -333,3 +333,42 @@ def test_run_facts_and_fingerprint_on_real_prices(shared_prices_dir, monkeypatch
     assert row.endswith(sha)
     loaded = fingerprint.prices_digest()
     assert loaded != empty and fingerprint.prices_digest() == loaded
+
+
+def test_kernel_start_failure_is_retried(tmp_path, monkeypatch):
+    """A kernel that dies before its first reply is started again; other errors are not retried."""
+    import papermill
+
+    from analysis.reports import runner
+
+    calls = []
+
+    def flaky(src, dst, **kw):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        shutil.copy(src, dst)
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    nb = Path(__file__).parent / "fixtures" / "notebooks" / "noparams.ipynb"
+    task = runner.RunTask(
+        name="r",
+        title="r",
+        notebook="noparams.ipynb",
+        notebook_path=str(nb),
+        parameters={},
+        cwd=str(tmp_path),
+        timeout=10,
+        dest=str(tmp_path / "out"),
+    )
+    out = runner._execute_one(task)
+    assert len(calls) == 2 and out.status == "ok"
+    calls.clear()
+
+    def broken(src, dst, **kw):
+        calls.append(1)
+        raise RuntimeError("something else")
+
+    monkeypatch.setattr(papermill, "execute_notebook", broken)
+    out = runner._execute_one(task)
+    assert len(calls) == 1 and out.status == "failed" and "something else" in out.error

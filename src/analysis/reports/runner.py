@@ -193,6 +193,16 @@ def _write_text(path: Path, text: str) -> None:
         raise
 
 
+#: How often a run is restarted when its kernel dies before replying to its first request.
+KERNEL_START_RETRIES = 2
+_KERNEL_START_FAILURES = ("before replying to kernel_info", "Kernel didn't respond")
+
+
+def _kernel_start_failed(exc: BaseException) -> bool:
+    """True when the kernel died or hung before it executed anything (safe to retry)."""
+    return any(text in str(exc) for text in _KERNEL_START_FAILURES)
+
+
 def _execute_one(task: RunTask) -> RunOutcome:
     """Execute one run into ``task.dest`` and render it; never raises for a notebook error."""
     import nbformat
@@ -206,28 +216,36 @@ def _execute_one(task: RunTask) -> RunOutcome:
     executed = dest / "executed.ipynb"
     start = time.perf_counter()
     error: dict[str, str] | None = None
-    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as log:
-        try:
-            with _kernel_environment(log):
-                papermill.execute_notebook(
-                    task.notebook_path,
-                    str(executed),
-                    parameters=dict(task.parameters),
-                    kernel_name=KERNEL_NAME,
-                    language="python",
-                    progress_bar=False,
-                    log_output=False,
-                    cwd=task.cwd,
-                    execution_timeout=task.timeout,
-                )
-        except PapermillExecutionError as exc:
-            error = {"ename": exc.ename, "evalue": exc.evalue}
-        except Exception as exc:  # cell timeout, dead kernel, unreadable notebook ...
-            error = {"ename": type(exc).__name__, "evalue": str(exc)}
-            log.seek(0)
-            tail = log.read()[-4000:]
-            if tail.strip() and not isinstance(exc, TimeoutError):  # e.g. why the kernel died
-                print(f"{task.name}: kernel stderr (last lines):\n{tail}", file=sys.stderr)
+    for attempt in range(1 + KERNEL_START_RETRIES):
+        error = None
+        with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as log:
+            try:
+                with _kernel_environment(log):
+                    papermill.execute_notebook(
+                        task.notebook_path,
+                        str(executed),
+                        parameters=dict(task.parameters),
+                        kernel_name=KERNEL_NAME,
+                        language="python",
+                        progress_bar=False,
+                        log_output=False,
+                        cwd=task.cwd,
+                        execution_timeout=task.timeout,
+                    )
+            except PapermillExecutionError as exc:
+                error = {"ename": exc.ename, "evalue": exc.evalue}
+            except Exception as exc:  # cell timeout, dead kernel, unreadable notebook ...
+                error = {"ename": type(exc).__name__, "evalue": str(exc)}
+                if _kernel_start_failed(exc) and attempt < KERNEL_START_RETRIES:
+                    # a kernel that dies before its first reply (e.g. two kernels racing for the
+                    # same ports under --jobs N) ran nothing: start it again
+                    print(f"{task.name}: kernel failed to start ({exc}); retrying", file=sys.stderr)
+                    continue
+                log.seek(0)
+                tail = log.read()[-4000:]
+                if tail.strip() and not isinstance(exc, TimeoutError):  # e.g. why the kernel died
+                    print(f"{task.name}: kernel stderr (last lines):\n{tail}", file=sys.stderr)
+        break
     seconds = time.perf_counter() - start
     status = "ok" if error is None else "failed"
     results = None
