@@ -294,9 +294,53 @@ def test_robustness_grid_rows_and_summary():
 
 def test_constant_mean_cross_section_lists_lamb_as_not_computed():
     px = _prices(gaps=False)
-    res = an.event_study(["AAA", "BBB", "CCC"], EVENT, model="constant_mean", market=None, prices=px)
+    res = an.event_study(
+        ["AAA", "BBB", "CCC"], EVENT, model="constant_mean", market=None, prices=px
+    )
     tt = res.car().tests.to_frame()
     assert tt.loc["lamb", "variant"] == "not computed: needs a market index (this model has none)"
     assert np.isnan(tt.loc["lamb", "stat"]) and np.isfinite(tt.loc["kp_bmp", "stat"])
     two = an.event_study(["AAA", "BBB"], EVENT, prices=px).car().tests.to_frame()
-    assert two.loc["skewness_corrected_t", "variant"].startswith("not computed: needs at least 3 firms")
+    assert two.loc["skewness_corrected_t", "variant"].startswith(
+        "not computed: needs at least 3 firms"
+    )
+
+
+def test_missing_market_return_leaves_ar_missing():
+    """A firm return on a day the market has none: the AR is missing, never R - alpha - beta*0."""
+    px = _prices(gaps=False)
+    d0 = px.index.get_loc(pd.Timestamp(EVENT))
+    px.loc[px.index[d0 + 2], "SPY"] = np.nan  # market returns on days +2 and +3 are missing
+    for model, kw in (
+        ("market_model", {"market": "SPY"}),
+        ("factor_model", {"market": None, "factors": ["SPY", "SOXX"]}),
+    ):
+        res = an.event_study(["AAA", "BBB"], EVENT, model=model, prices=px, **kw)
+        assert res.ar.loc[[2, 3]].isna().all().all() and res.ar.loc[[-1, 0, 1]].notna().all().all()
+        assert np.isnan(res.car().car["AAA"]) and np.isfinite(res.car((-1, 1)).car["AAA"])
+        doc = res.to_dict()
+        assert doc["firms"]["AAA"]["car"] is None and doc["firms"]["AAA"]["car_se"] is None
+
+
+def test_distinct_dates_summary_and_json():
+    px = _prices(gaps=False)
+    res = an.event_study(
+        ["AAA", "BBB", "CCC"], {"AAA": EVENT, "BBB": "2023-11-01", "CCC": "2023-09-05"}, prices=px
+    )
+    assert not res.shared_date
+    tt = res.car().tests.to_frame()
+    assert tt.loc["lamb", "variant"] == "not computed: needs one shared event date"
+    assert np.isfinite(tt.loc["bmp", "stat"])
+    assert "several dates" in str(res.summary())
+    assert res.to_dict()["firms"]["BBB"]["day0"] == "2023-11-01"
+
+
+def test_symbols_are_normalized_and_windows_must_be_integers():
+    px = _prices(gaps=False)
+    low = an.event_study(["aaa"], EVENT, market="spy", prices=px)
+    assert low.firms == ["AAA"] and low.model.factors == ("SPY",)
+    assert low.car().car["AAA"] == an.event_study("AAA", EVENT, prices=px).car().car["AAA"]
+    with pytest.raises(
+        SpecificationError, match=r"event window must be two integers .* got \(-1.7, 3.9\)"
+    ):
+        an.event_study("AAA", EVENT, window=(-1.7, 3.9), prices=px)

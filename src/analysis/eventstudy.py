@@ -47,7 +47,10 @@ def _as_window(value: Window | str | Sequence[int], what: str) -> Window:
     if isinstance(value, str):
         return calendar.parse_window(value)
     try:
-        a, b = (int(v) for v in value)
+        a, b = value
+        if any(isinstance(v, bool) or int(v) != v for v in (a, b)):
+            raise ValueError
+        a, b = int(a), int(b)
     except (TypeError, ValueError):
         raise SpecificationError(
             f"{what} window must be two integers like (-1, 3) or '-1:3', got {value!r}"
@@ -226,12 +229,20 @@ def event_study(
     prices : DataFrame, optional
         Adjusted closes (date x symbol) to use instead of the price cache.
     """
-    syms = [symbols] if isinstance(symbols, str) else list(symbols)
+    from analysis.prices import normalize_symbol
+
+    syms = [normalize_symbol(s) for s in ([symbols] if isinstance(symbols, str) else symbols)]
     if not syms:
         raise SpecificationError("no symbols given")
     if len(set(syms)) != len(syms):
         raise SpecificationError(f"symbols repeat: {', '.join(syms)}")
-    spec = make_spec(model, market, factors)
+    if isinstance(event, Mapping):
+        event = {normalize_symbol(k): v for k, v in event.items()}
+    spec = make_spec(
+        model,
+        normalize_symbol(market) if market else market,
+        [normalize_symbol(f) for f in factors] if factors else factors,
+    )
     est_w = _as_window(estimation, "estimation")
     evt_w = _as_window(window, "event")
     _check_windows(est_w, evt_w)
@@ -260,6 +271,7 @@ def event_study(
     if prices is None:
         px = _load_prices(needed)
     else:
+        prices = prices.rename(columns=lambda c: str(c).upper())
         absent = [s for s in needed if s not in prices.columns]
         if absent:
             raise DataError(f"the prices given have no column for {', '.join(absent)}")
@@ -550,7 +562,7 @@ class EventStudyResults:
             dof=f.dof,
         )
 
-    def car(self, window: Window | str | None = None) -> CARResult:
+    def car(self, window: Window | str | None = None, *, tests: bool = True) -> CARResult:
         """CAR over ``window`` (default: the CAR window): per firm CAR, exact se, t and p, and the
         cross-sectional CAAR with every multi-firm test (when there are two or more firms)."""
         w, days = self._days(window)
@@ -562,7 +574,7 @@ class EventStudyResults:
         p = 2 * stats.t.sf(np.abs(t), f.dof)
         idx = pd.Index(self.firms, name="firm")
         ok = np.isfinite(car)
-        tests = self.tests(w) if len(self.firms) > 1 else None
+        tests = self.tests(w) if tests and len(self.firms) > 1 else None
         return CARResult(
             window=w,
             car=pd.Series(car, idx),
@@ -610,6 +622,8 @@ class EventStudyResults:
                 for n in inference.MULTI_FIRM_TESTS
                 if usable < inference.MIN_FIRMS.get(n, 2)
             }
+            if not self.shared_date:
+                reasons.setdefault("lamb", "not computed: needs one shared event date")
             if self._design.market_est is None:
                 reasons.setdefault(
                     "lamb", "not computed: needs a market index (this model has none)"
@@ -745,7 +759,7 @@ class EventStudyResults:
                 {
                     "ar_day0": _num(self.ar.loc[0, firm]) if 0 in self.ar.index else None,
                     "car": _num(cr.car[firm]),
-                    "car_se": _num(cr.se[firm]),
+                    "car_se": _num(cr.se[firm]) if np.isfinite(cr.car[firm]) else None,
                     "t": _num(cr.t[firm]),
                     "pvalue": _num(cr.pvalue[firm]),
                     "sq_pvalue": _num(ft.loc[(firm, "sq"), "pvalue"]),
@@ -899,7 +913,7 @@ class EventStudyResults:
                 "day0": self._design.day0[i].day0.date().isoformat(),
                 "ar": ar,
                 "car": _num(cr.car[firm]),
-                "car_se": _num(cr.se[firm]),
+                "car_se": _num(cr.se[firm]) if np.isfinite(cr.car[firm]) else None,
                 "bhar": _num(self.bhar()[firm]),
                 "tests": {
                     t: {"stat": _num(r.stat), "pvalue": _num(r.pvalue)}

@@ -268,6 +268,12 @@ def fit_arrays(
             "constant or exactly explained by the regressors"
         )
 
+    if (
+        k > 1
+    ):  # a missing regressor on an event day leaves that day's expected return and AR missing
+        evt_missing = ~np.isfinite(np.asarray(X_evt)[..., 1:]).all(axis=-1)
+        if evt_missing.any():
+            expected = np.where(np.broadcast_to(evt_missing, expected.shape), np.nan, expected)
     ar = y_evt - expected
     if offset_evt is not None:
         expected += offset_evt
@@ -533,7 +539,9 @@ def event_dummy_regression(
     days = list(car_days)
     if not all(evt_ok[d] for d in days):
         nan = float("nan")
-        return DummyRegression(gamma, t_ols, t_hac, nan, nan, nan, nan, nan, float(ols.df_resid), lags, int(ok.sum()))
+        return DummyRegression(
+            gamma, t_ols, t_hac, nan, nan, nan, nan, nan, float(ols.df_resid), lags, int(ok.sum())
+        )
     r = np.zeros(design.shape[1])
     pos = {c: p + j for j, c in enumerate(keep_cols)}
     for d in days:

@@ -44,7 +44,11 @@ def robustness_grid(
     ``constant_mean`` ignores the benchmark and appears once per window and estimation length.
     A specification that cannot be estimated is kept as a row with its error message.
     """
-    syms = [symbols] if isinstance(symbols, str) else list(symbols)
+    from analysis.prices import normalize_symbol
+
+    syms = [normalize_symbol(s) for s in ([symbols] if isinstance(symbols, str) else symbols)]
+    markets = [normalize_symbol(m) for m in markets]
+    factor_base = normalize_symbol(factor_base)
     if prices is None:
         from analysis import prices as price_mod
 
@@ -78,11 +82,11 @@ def robustness_grid(
                 window=tuple(win),
                 prices=prices,
             )
+            cr = res.car(tests=False)  # per-firm CARs; the cross-section tests are not used here
+            sq = res.firm_tests().xs("sq", level="test")["pvalue"]
         except AnalysisError as exc:
             rows.append({**base, "firm": ",".join(syms), "error": str(exc)})
             continue
-        cr = res.car()
-        sq = res.firm_tests().xs("sq", level="test")["pvalue"]
         for firm in res.firms:
             rows.append(
                 {
