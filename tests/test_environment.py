@@ -33,6 +33,8 @@ def test_environment_matches_pyproject():
         name, spec = _split(item)
         if name not in ("python", "pip"):
             conda[name] = spec
-    assert conda == deps, f"only in environment.yml: {set(conda) - set(deps)}; only in pyproject: {set(deps) - set(conda)}"
+    assert conda == deps, (
+        f"only in environment.yml: {set(conda) - set(deps)}; only in pyproject: {set(deps) - set(conda)}"
+    )
     assert "-e ." in pip_items
     assert any(str(i).startswith("python=3.11") for i in env["dependencies"])

@@ -206,3 +206,21 @@ def test_real_market_verdict_oct_2023(real_prices):
         q, facts.load_shares_outstanding(), symbol="NVDA", start="2023-10-17", end="2023-10-20"
     )
     assert mv["change_usd"] / 1e9 == pytest.approx(-63.0, abs=0.05)
+
+
+def test_market_value_change_restates_shares_in_the_units_of_the_prices():
+    """A 2021 window with the nearest count filed in 2022: NVDA's 4:1 split of 2021-07-20 makes
+    2.5 bn shares of 2022-05-20 0.625 bn shares in July-2021 units; a window across it is refused."""
+
+    shares = facts.load_shares_outstanding()
+    qc = pd.Series([700.0, 710.0], index=pd.to_datetime(["2021-07-14", "2021-07-15"]))
+    out = exposure.market_value_change(
+        qc, shares, symbol="NVDA", start="2021-07-14", end="2021-07-15"
+    )
+    assert out["shares_reported"] == 2.5e9 and out["shares"] == pytest.approx(0.625e9)
+    assert out["change_usd"] == pytest.approx(0.625e9 * 10.0)
+    across = pd.Series([751.19, 186.12], index=pd.to_datetime(["2021-07-19", "2021-07-20"]))
+    with pytest.raises(SpecificationError, match="spans the split of 2021-07-20"):
+        exposure.market_value_change(
+            across, shares, symbol="NVDA", start="2021-07-19", end="2021-07-20"
+        )

@@ -115,7 +115,7 @@ def test_position_gain_worked_example():
 @pytest.mark.parametrize(
     ("kw", "msg"),
     [
-        ({"units": 0}, "units must be positive"),
+        ({"units": 0}, "units must be a positive number"),
         ({"currency": "EUR"}, "currency must be CNY or USD"),
         ({"mark_date": "2023-03-31"}, "mark date 2023-03-31 is before cost date"),
     ],
@@ -252,3 +252,19 @@ def test_real_us_retail_rtx4090_window():
     t = out.loc["GeForce RTX 4090"]
     assert (t["n_before"], t["median_before"]) == (24, pytest.approx(2091.99))
     assert (t["n_after"], t["median_after"]) == (19, pytest.approx(2035.0))
+
+
+def test_fx_dates_and_inputs_are_checked():
+    fx = pd.Series([7.30, 7.31], index=pd.to_datetime(["2023-10-19", "2023-10-20"]))
+    assert hardware.fx_at(fx, ["2023-10-22"])["fx_date"].iloc[0] == pd.Timestamp("2023-10-20")
+    with pytest.raises(
+        DataError,
+        match=r"no USD/CNY \(CNY=X\) close within 7 days before 2023-12-31 \(the last is 2023-10-20",
+    ):
+        hardware.fx_at(fx, ["2023-12-31"])
+    with pytest.raises(SpecificationError, match=r"FX date: '2023-13-01' is not a date"):
+        hardware.fx_at(fx, ["2023-13-01"])
+    with pytest.raises(SpecificationError, match="units must be a positive number, got nan"):
+        hardware.position_gain(float("nan"), 80000, "2023-10-19", 300000, "2023-10-20", fx)
+    with pytest.raises(SpecificationError, match=r"cost_date: 'April 2023x' is not a date"):
+        hardware.position_gain(1000, 80000, "April 2023x", 300000, "2023-10-20", fx)

@@ -40,8 +40,15 @@ def _simulate(rng, n_firms, *, rho=0.0, dist="normal", effect=0.0):
     Xb = np.broadcast_to(X, (n_firms, T, 2))
     fit = fit_arrays(y[:, :L1], Xb[:, :L1], y[:, L1:], Xb[:, L1:], spec=SPEC)
     return inference.TestInputs(
-        ar=fit.ar, resid=fit.resid, sigma=fit.sigma, n_est=fit.n_est, k=fit.k, cov=fit.cov,
-        market_est=m[:L1], market_evt=m[L1:], dof=fit.dof,
+        ar=fit.ar,
+        resid=fit.resid,
+        sigma=fit.sigma,
+        n_est=fit.n_est,
+        k=fit.k,
+        cov=fit.cov,
+        market_est=m[:L1],
+        market_evt=m[L1:],
+        dof=fit.dof,
     )
 
 
@@ -56,8 +63,20 @@ def _rejections(seed, n_firms, names, reps=REPS, **kw):
 
 
 MULTI = [
-    "cross_sectional_t", "bw_cda", "patell", "bmp", "kp_bmp", "kp_patell", "sign", "generalized_sign",
-    "corrado_rank", "corrado_zivney_rank", "corrado_zivney_sign", "wilcoxon", "grank", "grank_z",
+    "cross_sectional_t",
+    "bw_cda",
+    "patell",
+    "bmp",
+    "kp_bmp",
+    "kp_patell",
+    "sign",
+    "generalized_sign",
+    "corrado_rank",
+    "corrado_zivney_rank",
+    "corrado_zivney_sign",
+    "wilcoxon",
+    "grank",
+    "grank_z",
     "skewness_corrected_t",
 ]
 
@@ -72,7 +91,9 @@ def test_clustered_date_bmp_over_rejects_adjusted_tests_hold():
     """Equal cross-correlation 0.3 on one shared date (Kolari & Pynnonen 2010)."""
     names = ["bmp", "cross_sectional_t", "patell", "kp_bmp", "kp_patell", "bw_cda", "grank"]
     rates = _rejections(7, 30, names, rho=0.3)
-    assert rates["bmp"] > 0.25 and rates["cross_sectional_t"] > 0.25 and rates["patell"] > 0.25, rates
+    assert rates["bmp"] > 0.25 and rates["cross_sectional_t"] > 0.25 and rates["patell"] > 0.25, (
+        rates
+    )
     for name in ("kp_bmp", "kp_patell", "bw_cda", "grank"):
         assert BAND[0] <= rates[name] <= BAND[1], (name, rates)
 
@@ -85,6 +106,16 @@ def test_single_firm_fat_tails_sq_holds_size():
 
 def test_power_with_injected_abnormal_return():
     """A day-0 abnormal return of one residual sd (2%) in each of 30 firms."""
-    names = ["cross_sectional_t", "patell", "bmp", "kp_bmp", "sign", "generalized_sign", "corrado_rank", "grank", "wilcoxon"]
+    names = [
+        "cross_sectional_t",
+        "patell",
+        "bmp",
+        "kp_bmp",
+        "sign",
+        "generalized_sign",
+        "corrado_rank",
+        "grank",
+        "wilcoxon",
+    ]
     rates = _rejections(3, 30, names, reps=300, effect=1.0)
     assert min(rates.values()) > 0.9, rates

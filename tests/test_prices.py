@@ -56,7 +56,12 @@ def folder(tmp_path) -> Path:
 
 @pytest.mark.parametrize(
     "symbol,filename",
-    [("NVDA", "NVDA.csv"), ("^GSPC", "INDEX_GSPC.csv"), ("CNY=X", "CNY_X.csv"), ("BRK-B", "BRK-B.csv")],
+    [
+        ("NVDA", "NVDA.csv"),
+        ("^GSPC", "INDEX_GSPC.csv"),
+        ("CNY=X", "CNY_X.csv"),
+        ("BRK-B", "BRK-B.csv"),
+    ],
 )
 def test_symbol_filename_round_trip(symbol, filename):
     assert prices.symbol_to_filename(symbol) == filename
@@ -66,7 +71,9 @@ def test_symbol_filename_round_trip(symbol, filename):
 def test_bad_symbol_and_bad_filename():
     with pytest.raises(DataError, match=r"invalid symbol 'NV DA'"):
         prices.symbol_to_filename("NV DA")
-    with pytest.raises(DataError, match=r"file name 'my prices.csv' does not map to a Yahoo symbol"):
+    with pytest.raises(
+        DataError, match=r"file name 'my prices.csv' does not map to a Yahoo symbol"
+    ):
         prices.filename_to_symbol("my prices.csv")
 
 
@@ -87,14 +94,31 @@ def test_import_folder_and_load(folder):
     assert df.loc["2023-01-04", "volume"] == 1002
     assert prices.load_history("^GSPC").loc["2023-01-02", "close"] == 4000.0
     man = prices.cache_manifest()
-    assert list(man.columns) == ["symbol", "first", "last", "rows", "source", "sha256", "retrieved_at"]
+    assert list(man.columns) == [
+        "symbol",
+        "first",
+        "last",
+        "rows",
+        "source",
+        "sha256",
+        "retrieved_at",
+    ]
     assert list(man["symbol"]) == ["AAA", "CNY=X", "^GSPC"]
     row = man.set_index("symbol").loc["CNY=X"]
     assert row["source"] == f"csv:{(folder / 'CNY_X.csv').resolve()}"
     assert (row["first"], row["last"], row["rows"]) == ("2023-01-03", "2023-01-12", 8)
     raw = json.loads((config.cache_dir() / "manifest.json").read_text())
     entry = raw["series"]["AAA"]
-    for key in ("source", "retrieved_at", "yfinance_version", "first", "last", "rows", "sha256", "splits"):
+    for key in (
+        "source",
+        "retrieved_at",
+        "yfinance_version",
+        "first",
+        "last",
+        "rows",
+        "sha256",
+        "splits",
+    ):
         assert key in entry
     assert entry["retrieved_at"].endswith("+00:00")
     assert "summary" in dir(report) and "imported 3 series" in report.summary()
@@ -139,10 +163,14 @@ def test_unsorted_dates(tmp_path):
     rows = make_rows()
     rows[2], rows[3] = rows[3], rows[2]
     err = _import_error(tmp_path, rows)
-    assert err.problems == ["BAD.csv line 5: dates not ascending (2023-01-04 comes after 2023-01-05)"]
+    assert err.problems == [
+        "BAD.csv line 5: dates not ascending (2023-01-04 comes after 2023-01-05)"
+    ]
 
 
-@pytest.mark.parametrize("col,idx", [("open", 1), ("high", 2), ("low", 3), ("close", 4), ("adj_close", 5)])
+@pytest.mark.parametrize(
+    "col,idx", [("open", 1), ("high", 2), ("low", 3), ("close", 4), ("adj_close", 5)]
+)
 def test_non_positive_price(tmp_path, col, idx):
     rows = make_rows()
     rows[6][idx] = 0.0
@@ -244,7 +272,9 @@ def test_folder_errors(tmp_path):
     with pytest.raises(PriceSourceError, match=r"price folder .*nope does not exist"):
         prices.import_csv_folder(tmp_path / "nope")
     (tmp_path / "README.md").write_text("x")
-    with pytest.raises(PriceSourceError, match=r"no CSV files in .*expected files such as NVDA.csv"):
+    with pytest.raises(
+        PriceSourceError, match=r"no CSV files in .*expected files such as NVDA.csv"
+    ):
         prices.import_csv_folder(tmp_path)
 
 
@@ -261,9 +291,15 @@ def test_range_slicing_and_errors(folder):
     with pytest.raises(DataError) as info:
         prices.load_history("AAA", "2022-12-01", "2023-01-10")
     msg = str(info.value)
-    assert "AAA: requested 2022-12-01 to 2023-01-10 but the cached series covers only 2023-01-02 to 2023-01-13" in msg
+    assert (
+        "AAA: requested 2022-12-01 to 2023-01-10 but the cached series covers only 2023-01-02 to 2023-01-13"
+        in msg
+    )
     assert "NYSE session(s) before 2023-01-02 missing" in msg
-    with pytest.raises(DataError, match=r"AAA: requested open to 2023-02-01 .* covers only 2023-01-02 to 2023-01-13 \(12 NYSE session\(s\) after 2023-01-13"):
+    with pytest.raises(
+        DataError,
+        match=r"AAA: requested open to 2023-02-01 .* covers only 2023-01-02 to 2023-01-13 \(12 NYSE session\(s\) after 2023-01-13",
+    ):
         prices.load_history("AAA", end="2023-02-01")
     with pytest.raises(DataError, match=r"AAA: end 2023-01-03 is before start 2023-01-05"):
         prices.load_history("AAA", "2023-01-05", "2023-01-03")
@@ -286,7 +322,12 @@ def test_not_available_offline(folder, monkeypatch):
         prices.load_history("NVDA")
     msg = str(info.value)
     assert msg.startswith("no prices for NVDA:")
-    for hint in ("prices import DIR", "ANALYSIS_PRICES_DIR", "prices fetch NVDA", "ANALYSIS_OFFLINE is set"):
+    for hint in (
+        "prices import DIR",
+        "ANALYSIS_PRICES_DIR",
+        "prices fetch NVDA",
+        "ANALYSIS_OFFLINE is set",
+    ):
         assert hint in msg
     monkeypatch.setenv("ANALYSIS_PRICES_DIR", str(folder))
     with pytest.raises(PriceSourceError, match=r"no file INDEX_NDX.csv\)"):
@@ -329,8 +370,14 @@ def test_splits_table_is_complete_and_cited():
     table = pd.read_csv(config.data_dir() / "splits.csv")
     assert list(table.columns) == ["symbol", "date", "ratio", "source", "confidence"]
     got = {(s, d, r) for s, d, r in zip(table.symbol, table.date, table.ratio, strict=True)}
-    for fact in [("NVDA", "2021-07-20", 4), ("NVDA", "2024-06-10", 10), ("AVGO", "2024-07-15", 10),
-                 ("LRCX", "2024-10-03", 10), ("SMH", "2023-05-05", 2), ("SOXX", "2024-03-07", 3)]:
+    for fact in [
+        ("NVDA", "2021-07-20", 4),
+        ("NVDA", "2024-06-10", 10),
+        ("AVGO", "2024-07-15", 10),
+        ("LRCX", "2024-10-03", 10),
+        ("SMH", "2023-05-05", 2),
+        ("SOXX", "2024-03-07", 3),
+    ]:
         assert fact in got
     assert table["source"].str.len().min() > 40
     assert set(table["confidence"]) <= {"high", "medium", "low"}
@@ -395,10 +442,15 @@ def test_checksum_tampering_is_refused(folder):
 def test_missing_parquet_and_corrupt_manifest(folder):
     prices.import_csv_folder(folder)
     (config.cache_dir() / "AAA.parquet").unlink()
-    with pytest.raises(PriceSourceError, match=r"AAA: cached file .*AAA.parquet is listed in the manifest but cannot be read"):
+    with pytest.raises(
+        PriceSourceError,
+        match=r"AAA: cached file .*AAA.parquet is listed in the manifest but cannot be read",
+    ):
         prices.load_history("AAA")
     (config.cache_dir() / "manifest.json").write_text("{not json")
-    with pytest.raises(PriceSourceError, match=r"manifest .*manifest.json is unreadable .*re-import"):
+    with pytest.raises(
+        PriceSourceError, match=r"manifest .*manifest.json is unreadable .*re-import"
+    ):
         prices.cache_manifest()
 
 
@@ -418,7 +470,10 @@ def test_crash_during_replace_keeps_old_file(folder, monkeypatch):
 
     with monkeypatch.context() as mp:
         mp.setattr(prices.os, "replace", boom)
-        with pytest.raises(DataError, match=r"could not write .*AAA.parquet: .*No space left on device; the previous file is unchanged"):
+        with pytest.raises(
+            DataError,
+            match=r"could not write .*AAA.parquet: .*No space left on device; the previous file is unchanged",
+        ):
             prices.import_csv_file(folder / "AAA.csv")
     assert (root / "AAA.parquet").read_bytes() == old_bytes
     assert (root / "manifest.json").read_text() == old_manifest
@@ -485,8 +540,16 @@ def yf_ticker_frame(dates, base=100.0, split=None):
     n = len(dates)
     c = base + np.arange(n, dtype=float)
     df = pd.DataFrame(
-        {"Open": c - 0.5, "High": c + 1, "Low": c - 1, "Close": c, "Adj Close": c * 0.99,
-         "Volume": np.arange(n, dtype="int64") + 1000, "Dividends": 0.0, "Stock Splits": 0.0},
+        {
+            "Open": c - 0.5,
+            "High": c + 1,
+            "Low": c - 1,
+            "Close": c,
+            "Adj Close": c * 0.99,
+            "Volume": np.arange(n, dtype="int64") + 1000,
+            "Dividends": 0.0,
+            "Stock Splits": 0.0,
+        },
         index=pd.DatetimeIndex(dates, name="Date"),
     )
     if split:
@@ -547,19 +610,40 @@ def test_yfinance_layout_assumption():
     frame = yf_assemble({"NVDA": yf_ticker_frame(pd.bdate_range("2024-01-02", periods=3))})
     assert frame.columns.names == ["Price", "Ticker"]
     assert list(frame.columns.get_level_values(0).unique()) == [
-        "Adj Close", "Close", "Dividends", "High", "Low", "Open", "Stock Splits", "Volume"]
+        "Adj Close",
+        "Close",
+        "Dividends",
+        "High",
+        "Low",
+        "Open",
+        "Stock Splits",
+        "Volume",
+    ]
 
 
 def test_fetch_success_writes_cache(online):
     dates = pd.bdate_range("2024-06-05", "2024-06-11")
-    fake = online((yf_assemble({"NVDA": yf_ticker_frame(dates, split=("2024-06-10", 10.0)),
-                                "SPY": yf_ticker_frame(dates, base=500.0)}), {}))
+    fake = online(
+        (
+            yf_assemble(
+                {
+                    "NVDA": yf_ticker_frame(dates, split=("2024-06-10", 10.0)),
+                    "SPY": yf_ticker_frame(dates, base=500.0),
+                }
+            ),
+            {},
+        )
+    )
     report = prices.fetch_yahoo(["NVDA", "SPY"], "2024-06-05", "2024-06-11")
     assert report.ok and report.symbols == ["NVDA", "SPY"]
-    (tickers, kwargs), = fake.calls
+    ((tickers, kwargs),) = fake.calls
     assert tickers == ["NVDA", "SPY"]
-    assert kwargs["auto_adjust"] is False and kwargs["actions"] is True and kwargs["threads"] is False
-    assert kwargs["progress"] is False and kwargs["end"] == "2024-06-12"  # yfinance's end is exclusive
+    assert (
+        kwargs["auto_adjust"] is False and kwargs["actions"] is True and kwargs["threads"] is False
+    )
+    assert (
+        kwargs["progress"] is False and kwargs["end"] == "2024-06-12"
+    )  # yfinance's end is exclusive
     df = prices.load_history("NVDA")
     assert len(df) == 5 and df["close"].iat[0] == 100.0 and df["volume"].dtype == "int64"
     entry = json.loads((config.cache_dir() / "manifest.json").read_text())["series"]["NVDA"]
@@ -572,7 +656,9 @@ def test_fetch_success_writes_cache(online):
 def test_fetch_empty_frame_reports_cause(online):
     empty = yf_assemble({"NVDX": yf_empty()})
     assert empty.empty
-    online((empty, {"NVDX": "YFPricesMissingError('$NVDX: possibly delisted; no price data found')"}))
+    online(
+        (empty, {"NVDX": "YFPricesMissingError('$NVDX: possibly delisted; no price data found')"})
+    )
     report = prices.fetch_yahoo(["NVDX"], "2024-01-02", "2024-01-31")
     assert report.imported == ()
     (skip,) = report.skipped
@@ -601,12 +687,17 @@ def test_fetch_partial_range_is_refused_and_keeps_cache(online, folder):
     prices.import_csv_file(folder / "SPY.csv")
     before = prices.load_history("SPY")
     dates = pd.bdate_range("2024-01-02", "2024-01-10")  # asked up to 01-31
-    online((yf_assemble({"SPY": yf_ticker_frame(dates, base=5.0)}), {}),
-           (yf_assemble({"SPY": yf_ticker_frame(dates, base=5.0)}), {}))
+    online(
+        (yf_assemble({"SPY": yf_ticker_frame(dates, base=5.0)}), {}),
+        (yf_assemble({"SPY": yf_ticker_frame(dates, base=5.0)}), {}),
+    )
     report = prices.fetch_yahoo("SPY", "2024-01-02", "2024-01-31")
     (skip,) = report.skipped
     assert skip.name == "SPY"
-    assert "Yahoo returned a partial series (ends 2024-01-10, before the requested end 2024-01-31)" in skip.reason
+    assert (
+        "Yahoo returned a partial series (ends 2024-01-10, before the requested end 2024-01-31)"
+        in skip.reason
+    )
     assert "cache unchanged" in skip.reason
     pd.testing.assert_frame_equal(prices.load_history("SPY"), before)
     report = prices.fetch_yahoo("SPY", "2024-01-02", "2024-01-31", allow_partial=True)
@@ -614,7 +705,9 @@ def test_fetch_partial_range_is_refused_and_keeps_cache(online, folder):
 
 
 def test_fetch_gap_inside_range_is_partial(online):
-    dates = pd.bdate_range("2024-01-02", "2024-01-05").append(pd.bdate_range("2024-01-22", "2024-01-31"))
+    dates = pd.bdate_range("2024-01-02", "2024-01-05").append(
+        pd.bdate_range("2024-01-22", "2024-01-31")
+    )
     online((yf_assemble({"SPY": yf_ticker_frame(dates)}), {}))
     report = prices.fetch_yahoo("SPY", "2024-01-02", "2024-01-31")
     assert "no rows from 2024-01-05 to 2024-01-22" in report.skipped[0].reason
@@ -635,8 +728,10 @@ def test_rate_limit_retried_with_backoff(online):
     from yfinance.exceptions import YFRateLimitError
 
     dates = pd.bdate_range("2024-01-02", "2024-01-12")
-    limited = (yf_assemble({"NVDA": yf_empty()}),
-               {"NVDA": "YFRateLimitError('Too Many Requests. Rate limited. Try after a while.')"})
+    limited = (
+        yf_assemble({"NVDA": yf_empty()}),
+        {"NVDA": "YFRateLimitError('Too Many Requests. Rate limited. Try after a while.')"},
+    )
     fake = online(YFRateLimitError(), limited, (yf_assemble({"NVDA": yf_ticker_frame(dates)}), {}))
     slept = []
     report = prices.fetch_yahoo("NVDA", "2024-01-02", "2024-01-12", sleep=slept.append, backoff=2.0)
@@ -649,8 +744,9 @@ def test_rate_limit_gives_up(online):
     limited = (yf_assemble({"NVDA": yf_empty()}), {"NVDA": "HTTPError('429 Too Many Requests')"})
     online(limited, limited, limited)
     slept = []
-    report = prices.fetch_yahoo("NVDA", "2024-01-02", "2024-01-12", sleep=slept.append,
-                                max_retries=2, backoff=1.0)
+    report = prices.fetch_yahoo(
+        "NVDA", "2024-01-02", "2024-01-12", sleep=slept.append, max_retries=2, backoff=1.0
+    )
     (skip,) = report.skipped
     assert skip.reason.startswith("rate limited by Yahoo (Too Many Requests) after 3 attempt(s)")
     assert "ANALYSIS_PRICES_DIR" in skip.reason
@@ -681,7 +777,10 @@ def test_load_history_fetches_on_demand_when_online(online):
 
 def test_load_history_on_demand_failure_names_symbol(online):
     online((yf_assemble({"AMD": yf_empty()}), {"AMD": "DNSError('Could not resolve host')"}))
-    with pytest.raises(PriceSourceError, match=r"^AMD: Yahoo returned no data \(yfinance: DNSError\('Could not resolve host'\)\)"):
+    with pytest.raises(
+        PriceSourceError,
+        match=r"^AMD: Yahoo returned no data \(yfinance: DNSError\('Could not resolve host'\)\)",
+    ):
         prices.load_history("AMD", "2024-01-02", "2024-01-12")
 
 
@@ -694,7 +793,9 @@ def test_import_is_light():
     import subprocess
     import sys
 
-    code = ("import sys, analysis.prices; "
-            "print('yfinance' in sys.modules, 'exchange_calendars' in sys.modules)")
+    code = (
+        "import sys, analysis.prices; "
+        "print('yfinance' in sys.modules, 'exchange_calendars' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]

@@ -66,14 +66,28 @@ def test_import_list_show(folder, capsys, main):
     out = capsys.readouterr().out.splitlines()
     assert out[1].split() == ["symbol", "first", "last", "rows", "source", "sha256"]
     row = out[2].split()
-    assert row[:5] == ["NVDA", "2024-06-05", "2024-06-11", "5", f"csv:{(folder / 'NVDA.csv').resolve()}"]
+    assert row[:5] == [
+        "NVDA",
+        "2024-06-05",
+        "2024-06-11",
+        "5",
+        f"csv:{(folder / 'NVDA.csv').resolve()}",
+    ]
     assert len(row[5]) == 12
     assert out[3].split()[0] == "^GSPC"
     assert main(["prices", "show", "NVDA", "--start", "2024-06-06", "--end", "2024-06-10"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[1].split() == ["open", "high", "low", "close", "adj_close", "volume", "quoted_close"]
-    assert out[3].split() == ["2024-06-06", "100.5000", "102.0000", "100.0000", "101.0000",
-                              "99.9900", "1001", "1010.0000"]
+    assert out[3].split() == [
+        "2024-06-06",
+        "100.5000",
+        "102.0000",
+        "100.0000",
+        "101.0000",
+        "99.9900",
+        "1001",
+        "1010.0000",
+    ]
     assert out[5].split()[0] == "2024-06-10" and out[5].split()[-1] == "103.0000"
     assert len(out) == 6  # header line, 2 table header lines, 3 sessions
     assert main(["prices", "show", "^GSPC"]) == 0
@@ -96,7 +110,9 @@ def test_errors_exit_2_with_message(tmp_path, capsys, main):
     err = capsys.readouterr().err
     assert err.startswith("error: no prices for NVDA:") and "prices import DIR" in err
     assert main(["prices", "fetch", "NVDA", "--start", "2024-01-02"]) == 2
-    assert "error: not downloading NVDA from Yahoo: ANALYSIS_OFFLINE is set" in capsys.readouterr().err
+    assert (
+        "error: not downloading NVDA from Yahoo: ANALYSIS_OFFLINE is set" in capsys.readouterr().err
+    )
 
 
 def test_show_out_of_range(folder, capsys, main):
@@ -104,7 +120,10 @@ def test_show_out_of_range(folder, capsys, main):
     capsys.readouterr()
     assert main(["prices", "show", "NVDA", "--start", "2024-01-02"]) == 2
     err = capsys.readouterr().err
-    assert "error: NVDA: requested 2024-01-02 to open but the cached series covers only 2024-06-05 to 2024-06-11" in err
+    assert (
+        "error: NVDA: requested 2024-01-02 to open but the cached series covers only 2024-06-05 to 2024-06-11"
+        in err
+    )
 
 
 def test_list_empty_cache(capsys):

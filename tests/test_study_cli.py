@@ -11,8 +11,22 @@ from analysis.cli import main
 
 @pytest.mark.realdata
 def test_study_json(real_prices, capsys):
-    code = main(["study", "NVDA", "AMD", "--event", "2023-10-17T17:27", "--market", "SPY",
-                 "--estimation", "-250:-11", "--window", "-1:3", "--json"])
+    code = main(
+        [
+            "study",
+            "NVDA",
+            "AMD",
+            "--event",
+            "2023-10-17T17:27",
+            "--market",
+            "SPY",
+            "--estimation",
+            "-250:-11",
+            "--window",
+            "-1:3",
+            "--json",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     doc = json.loads(out)
@@ -27,7 +41,12 @@ def test_study_json(real_prices, capsys):
 
 @pytest.mark.realdata
 def test_study_text(real_prices, capsys):
-    assert main(["study", "NVDA", "--event", "E08", "--model", "factor_model", "--factors", "SPY,SOXX"]) == 0
+    assert (
+        main(
+            ["study", "NVDA", "--event", "E08", "--model", "factor_model", "--factors", "SPY,SOXX"]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "factor_model (SPY + SOXX)" in out and "Day 0:" in out and "beta_SOXX" in out
 

@@ -17,8 +17,22 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "calendar", "config", "errors", "events", "eventstudy", "exposure", "facts", "factcheck",
-    "hardware", "inference", "models", "plots", "prices", "reports", "returns", "robustness",
+    "calendar",
+    "config",
+    "errors",
+    "events",
+    "eventstudy",
+    "exposure",
+    "facts",
+    "factcheck",
+    "hardware",
+    "inference",
+    "models",
+    "plots",
+    "prices",
+    "reports",
+    "returns",
+    "robustness",
 }
 _FUNCTIONS = {
     "event_study": "eventstudy",

@@ -161,10 +161,13 @@ def market_value_change(
 
     ``quoted_close``: closes in the units quoted on each date (pre-split units before a split,
     :func:`analysis.prices.quoted_close`). Shares: the confirmed count nearest to ``shares_on``
-    (default ``start``) on the split basis of the prices. Returns a dict with the prices, dates,
+    (default ``start``), restated in the split units of ``start`` with the split table (a window
+    that spans a split is refused). Returns a dict with the prices, dates,
     the share count and its date, and ``change_usd`` = shares x (P_end - P_start).
     """
     s = quoted_close.dropna().sort_index()
+    if s.empty:
+        raise DataError(f"{symbol}: no quoted closes given")
     s.index = pd.DatetimeIndex(s.index)
     t0, t1 = pd.Timestamp(start), pd.Timestamp(end)
     for t in (t0, t1):
@@ -175,20 +178,19 @@ def market_value_change(
             )
     if t1 <= t0:
         raise SpecificationError(f"end {t1.date()} must be after start {t0.date()}")
-    basis = "pre_2024_split" if t0 < pd.Timestamp("2024-06-10") else "post_2024_split"
-    if (t1 >= pd.Timestamp("2024-06-10")) != (t0 >= pd.Timestamp("2024-06-10")):
+    from analysis.prices import split_factor, splits
+
+    split_dates = [d for d in splits(symbol)["date"] if t0 < d <= t1]
+    if split_dates:
         raise SpecificationError(
-            "the window spans the 2024-06-10 split; quoted prices are in "
-            "different units on each side"
+            f"{symbol}: the window {t0.date()}..{t1.date()} spans the split of "
+            f"{split_dates[0].date()}; quoted prices are in different units on each side"
         )
-    row = pick_shares(
-        shares,
-        symbol,
-        shares_on if shares_on is not None else t0,
-        split_basis=basis if symbol == "NVDA" else None,
-    )
+    row = pick_shares(shares, symbol, shares_on if shares_on is not None else t0)
+    # the count is in the units of its own date; restate it in the units of the prices (t0)
+    factor = split_factor(symbol, row["as_of"]) / split_factor(symbol, t0)
     p0, p1 = float(s[t0]), float(s[t1])
-    n = float(row["shares"])
+    n = float(row["shares"]) * factor
     return {
         "symbol": symbol,
         "start": t0,
@@ -198,6 +200,8 @@ def market_value_change(
         "price_change": p1 - p0,
         "return_pct": 100 * (p1 / p0 - 1),
         "shares": n,
+        "shares_reported": float(row["shares"]),
+        "shares_split_factor": factor,
         "shares_as_of": row["as_of"],
         "shares_gap_days": row["gap_days"],
         "split_basis": row["split_basis"],

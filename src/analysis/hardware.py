@@ -99,6 +99,21 @@ def msrp(hw: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+#: A rate older than this many calendar days is not used for an observation (stale FX).
+FX_MAX_GAP_DAYS = 7
+
+
+def _date(value, what: str) -> pd.Timestamp:
+    """Parse a date argument, with a clear error naming it."""
+    try:
+        out = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        out = pd.NaT
+    if pd.isna(out):
+        raise SpecificationError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)")
+    return out
+
+
 def fx_at(fx: pd.Series, dates) -> pd.DataFrame:
     """USD/CNY (CNY per USD) for each date: that day's close or the last close before it.
 
@@ -109,7 +124,7 @@ def fx_at(fx: pd.Series, dates) -> pd.DataFrame:
     s.index = pd.DatetimeIndex(s.index)
     if s.empty:
         raise DataError("USD/CNY series (CNY=X) is empty; load it with analysis.prices.close")
-    d = pd.DatetimeIndex(pd.to_datetime(list(dates)))
+    d = pd.DatetimeIndex([_date(x, "FX date") for x in dates])
     pos = s.index.searchsorted(d, side="right") - 1
     bad = [str(x.date()) for x, p in zip(d, pos, strict=True) if p < 0]
     if bad:
@@ -117,7 +132,16 @@ def fx_at(fx: pd.Series, dates) -> pd.DataFrame:
             f"no USD/CNY (CNY=X) close on or before {', '.join(bad)}; the series starts "
             f"{s.index[0].date()} -- extend it (prices import/fetch CNY=X)"
         )
-    return pd.DataFrame({"fx_date": s.index[pos], "usd_cny": s.to_numpy()[pos]}, index=d)
+    used = s.index[pos]
+    stale = [(x, u) for x, u in zip(d, used, strict=True) if (x - u).days > FX_MAX_GAP_DAYS]
+    if stale:
+        x, u = stale[0]
+        raise DataError(
+            f"no USD/CNY (CNY=X) close within {FX_MAX_GAP_DAYS} days before {x.date()} (the last "
+            f"is {u.date()}; the series ends {s.index[-1].date()}) -- extend it (prices "
+            "import/fetch CNY=X) or pick an earlier date"
+        )
+    return pd.DataFrame({"fx_date": used, "usd_cny": s.to_numpy()[pos]}, index=d)
 
 
 def _to_both(frame: pd.DataFrame, fx: pd.Series, cols: tuple[str, ...]) -> pd.DataFrame:
@@ -161,9 +185,15 @@ def shock_measures(
     baseline_obs_id, baseline_date, baseline_low, baseline_high, change_low_pct,
     change_high_pct, and the CNY/USD levels with fx_date, usd_cny.
     """
-    rule = pd.Timestamp(rule_date)
+    rule = _date(rule_date, "rule_date")
     hw = hw[hw["price_low"].notna()]
     if products is not None:
+        unknown = sorted(set(products) - set(hw["product"]))
+        if unknown:
+            raise SpecificationError(
+                f"unknown product(s) {', '.join(unknown)}; with prices: "
+                f"{', '.join(sorted(hw['product'].unique()))}"
+            )
         hw = hw[hw["product"].isin(products)]
     market = hw[~hw["is_msrp"].astype(bool)]
     pre = market[
@@ -325,11 +355,12 @@ def position_gain(
     (2023-10-20): gain 220,000,000 CNY; in USD each leg is converted at the CNY=X close of its
     own date (or the last close before it), so the USD gain includes the currency move.
     """
-    if units <= 0:
-        raise SpecificationError(f"units must be positive, got {units}")
+    for name, v in (("units", units), ("cost", cost), ("mark", mark)):
+        if not (np.isfinite(float(v)) and float(v) > 0):
+            raise SpecificationError(f"{name} must be a positive number, got {v}")
     if currency not in ("CNY", "USD"):
         raise SpecificationError(f"currency must be CNY or USD, got {currency!r}")
-    cd, md = pd.Timestamp(cost_date), pd.Timestamp(mark_date)
+    cd, md = _date(cost_date, "cost_date"), _date(mark_date, "mark_date")
     if md < cd:
         raise SpecificationError(f"mark date {md.date()} is before cost date {cd.date()}")
     r = fx_at(fx, [cd, md])

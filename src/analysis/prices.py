@@ -113,8 +113,7 @@ def normalize_symbol(symbol: str) -> str:
     sym = symbol.strip().upper()
     if not _SYMBOL_RE.match(sym):
         raise DataError(
-            f"invalid symbol {symbol!r}: expected a Yahoo symbol such as 'NVDA', '^GSPC' or "
-            "'CNY=X'"
+            f"invalid symbol {symbol!r}: expected a Yahoo symbol such as 'NVDA', '^GSPC' or 'CNY=X'"
         )
     return sym
 
@@ -213,7 +212,10 @@ class ImportReport:
         return [s.symbol for s in self.imported]
 
     def summary(self) -> str:
-        lines = [f"imported {len(self.imported)} series" + (f" from {self.source}" if self.source else "")]
+        lines = [
+            f"imported {len(self.imported)} series"
+            + (f" from {self.source}" if self.source else "")
+        ]
         if self.imported:
             frame = self.to_frame()[["symbol", "first", "last", "rows", "sha256"]].copy()
             frame["sha256"] = frame["sha256"].str[:12]
@@ -233,7 +235,8 @@ class ImportReport:
         """Raise a :class:`PriceSourceError` listing every skipped item; else return self."""
         if self.skipped:
             raise PriceSourceError(
-                f"{len(self.skipped)} not imported:\n  " + "\n  ".join(s.describe() for s in self.skipped)
+                f"{len(self.skipped)} not imported:\n  "
+                + "\n  ".join(s.describe() for s in self.skipped)
             )
         return self
 
@@ -247,7 +250,9 @@ class ImportReport:
         if self.imported:
             parts.append(self.to_frame().to_html(index=False))
         if self.skipped:
-            items = "".join(f"<li><pre>{html.escape(s.describe())}</pre></li>" for s in self.skipped)
+            items = "".join(
+                f"<li><pre>{html.escape(s.describe())}</pre></li>" for s in self.skipped
+            )
             parts.append(f"<p>skipped {len(self.skipped)}:</p><ul>{items}</ul>")
         return "".join(parts)
 
@@ -337,18 +342,26 @@ def _read_csv_file(path: Path, symbol: str) -> pd.DataFrame:
                 rows.append(row)
                 lines.append(reader.line_num)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ValidationError(f"{path}: cannot read the file ({exc}); nothing imported for {symbol}") from None
+        raise ValidationError(
+            f"{path}: cannot read the file ({exc}); nothing imported for {symbol}"
+        ) from None
 
     msg = f"{path}: not imported for {symbol}, fix the file and import again"
     if header is None:
-        raise ValidationError(msg, [f"{label}: the file is empty (expected header {','.join(CSV_COLUMNS)})"])
+        raise ValidationError(
+            msg, [f"{label}: the file is empty (expected header {','.join(CSV_COLUMNS)})"]
+        )
     missing = [c for c in CSV_COLUMNS if c not in header]
     extra = [c for c in header if c not in CSV_COLUMNS]
     problems: list[str] = []
     if missing:
-        problems.append(f"{label} line 1: missing column(s) {', '.join(missing)} (header must be {','.join(CSV_COLUMNS)})")
+        problems.append(
+            f"{label} line 1: missing column(s) {', '.join(missing)} (header must be {','.join(CSV_COLUMNS)})"
+        )
     if extra:
-        problems.append(f"{label} line 1: unexpected column(s) {', '.join(repr(c) for c in extra)} (header must be exactly {','.join(CSV_COLUMNS)})")
+        problems.append(
+            f"{label} line 1: unexpected column(s) {', '.join(repr(c) for c in extra)} (header must be exactly {','.join(CSV_COLUMNS)})"
+        )
     dup_cols = sorted({c for c in header if header.count(c) > 1})
     if dup_cols:
         problems.append(f"{label} line 1: repeated column(s) {', '.join(dup_cols)}")
@@ -371,12 +384,18 @@ def _read_csv_file(path: Path, symbol: str) -> pd.DataFrame:
 
     dates = pd.to_datetime(raw["date"], format="%Y-%m-%d", errors="coerce")
     for i in np.flatnonzero(dates.isna().to_numpy()):
-        problems.append(f"{good_where[i]}: date {raw['date'].iat[i]!r} is not a date (expected YYYY-MM-DD)")
+        problems.append(
+            f"{good_where[i]}: date {raw['date'].iat[i]!r} is not a date (expected YYYY-MM-DD)"
+        )
     numeric = pd.DataFrame(index=raw.index)
     for col in PRICE_COLUMNS:
         text = raw[col].astype(str)
         num = pd.to_numeric(text.where(text != "", None), errors="coerce")
-        bad = num.isna().to_numpy() & (text != "").to_numpy() & ~text.str.lower().isin(["nan", "null", "na"]).to_numpy()
+        bad = (
+            num.isna().to_numpy()
+            & (text != "").to_numpy()
+            & ~text.str.lower().isin(["nan", "null", "na"]).to_numpy()
+        )
         for i in np.flatnonzero(bad):
             problems.append(f"{good_where[i]}: {col} {text.iat[i]!r} is not a number")
         numeric[col] = num.astype("float64")
@@ -436,7 +455,9 @@ def import_csv_folder(
     if not root.is_dir():
         raise PriceSourceError(f"price folder {root} does not exist or is not a folder")
     files = sorted(
-        p for p in root.iterdir() if p.is_file() and p.suffix.lower() == ".csv" and not p.name.startswith(".")
+        p
+        for p in root.iterdir()
+        if p.is_file() and p.suffix.lower() == ".csv" and not p.name.startswith(".")
     )
     wanted = None if symbols is None else [normalize_symbol(s) for s in symbols]
     imported: list[ImportedSeries] = []
@@ -524,7 +545,9 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise DataError(f"could not write {path}: {exc}; the previous file is unchanged") from None
+            raise DataError(
+                f"could not write {path}: {exc}; the previous file is unchanged"
+            ) from None
         raise
 
 
@@ -562,7 +585,9 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def _write_series(symbol: str, frame: pd.DataFrame, entry: dict[str, Any], notes: Sequence[str] = ()) -> ImportedSeries:
+def _write_series(
+    symbol: str, frame: pd.DataFrame, entry: dict[str, Any], notes: Sequence[str] = ()
+) -> ImportedSeries:
     """Write one validated series + its manifest entry, atomically, under the exclusive lock."""
     root = _cache_root(create=True)
     data = _parquet_bytes(frame)
@@ -585,7 +610,14 @@ def _write_series(symbol: str, frame: pd.DataFrame, entry: dict[str, Any], notes
         manifest["version"] = _MANIFEST_VERSION
         _write_manifest(root, manifest)
     return ImportedSeries(
-        symbol, full["source"], full["first"], full["last"], full["rows"], sha, replaced, tuple(notes)
+        symbol,
+        full["source"],
+        full["first"],
+        full["last"],
+        full["rows"],
+        sha,
+        replaced,
+        tuple(notes),
     )
 
 
@@ -627,7 +659,9 @@ def _read_cached(symbol: str) -> pd.DataFrame | None:
     try:
         table = pq.read_table(io.BytesIO(data))
     except Exception as exc:  # pyarrow raises several types for corrupt files
-        raise PriceSourceError(f"{symbol}: cached file {path} is not valid parquet ({exc}); {redo}") from None
+        raise PriceSourceError(
+            f"{symbol}: cached file {path} is not valid parquet ({exc}); {redo}"
+        ) from None
     df = table.to_pandas()
     dates = pd.DatetimeIndex(df.pop("date"))
     return _finish_frame(df, dates)
@@ -691,7 +725,9 @@ def _sessions(lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DatetimeIndex:
     return out
 
 
-def _check_range(symbol: str, frame: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None) -> None:
+def _check_range(
+    symbol: str, frame: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> None:
     first, last = frame.index[0], frame.index[-1]
     gaps = []
     if start is not None and start < first:
@@ -759,7 +795,11 @@ def _load_uncached(sym: str, lo: pd.Timestamp | None, hi: pd.Timestamp | None) -
 
 
 def _symbol_list(symbols: str | Iterable[str]) -> list[str]:
-    syms = [normalize_symbol(symbols)] if isinstance(symbols, str) else [normalize_symbol(s) for s in symbols]
+    syms = (
+        [normalize_symbol(symbols)]
+        if isinstance(symbols, str)
+        else [normalize_symbol(s) for s in symbols]
+    )
     if not syms:
         raise DataError("no symbols given")
     dup = sorted({s for s in syms if syms.count(s) > 1})
@@ -812,7 +852,9 @@ def _committed_splits_cached(path: str, mtime: float) -> pd.DataFrame:
         raise DataError(f"cannot read the split table {p}: {exc}") from None
     missing = [c for c in _SPLITS_COLUMNS if c not in raw.columns]
     if missing:
-        raise ValidationError(f"{p}: not usable", [f"{p.name} line 1: missing column(s) {', '.join(missing)}"])
+        raise ValidationError(
+            f"{p}: not usable", [f"{p.name} line 1: missing column(s) {', '.join(missing)}"]
+        )
     problems = []
     dates = pd.to_datetime(raw["date"], format="%Y-%m-%d", errors="coerce")
     ratios = pd.to_numeric(raw["ratio"], errors="coerce")
@@ -861,7 +903,9 @@ def splits(symbol: str) -> pd.DataFrame:
         return mine
     ydf = pd.DataFrame(
         {
-            "date": pd.DatetimeIndex([pd.Timestamp(s["date"]) for s in yahoo], dtype="datetime64[ns]"),
+            "date": pd.DatetimeIndex(
+                [pd.Timestamp(s["date"]) for s in yahoo], dtype="datetime64[ns]"
+            ),
             "ratio": [float(s["ratio"]) for s in yahoo],
             "source": "yahoo (cache manifest)",
         }
@@ -873,6 +917,7 @@ def splits(symbol: str) -> pd.DataFrame:
     a = {(d, round(r, 9)) for d, r in zip(inside["date"], inside["ratio"], strict=True)}
     b = {(d, round(r, 9)) for d, r in zip(ydf["date"], ydf["ratio"], strict=True)}
     if a != b:
+
         def show(s: set) -> str:
             return ", ".join(f"{d:%Y-%m-%d} {r:g}:1" for d, r in sorted(s)) or "none"
 
@@ -928,7 +973,9 @@ def quote_reconciliation(symbol: str, date: Any, quoted_price: float | None = No
     d = _as_date(date, f"{sym} quote date")
     day = load_history(sym, d, d)
     if day.empty:
-        raise DataError(f"{sym}: no session on {d.date()} in the cached prices (a trading day is needed)")
+        raise DataError(
+            f"{sym}: no session on {d.date()} in the cached prices (a trading day is needed)"
+        )
     factor = split_factor(sym, d)
     rows = []
     if quoted_price is not None:
@@ -988,7 +1035,9 @@ class _Attempt:
     error: BaseException | None = None
 
 
-def _download(yf: Any, symbols: list[str], start: pd.Timestamp | None, end: pd.Timestamp | None) -> _Attempt:
+def _download(
+    yf: Any, symbols: list[str], start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> _Attempt:
     logger = logging.getLogger("yfinance")
     capture = _YFErrorCapture()
     logger.addHandler(capture)
@@ -1037,8 +1086,13 @@ def _symbol_frame(frame: pd.DataFrame, sym: str) -> pd.DataFrame | None:
     return frame  # single symbol without a ticker level
 
 
-def _yahoo_frame(sym: str, sub: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None,
-                 allow_partial: bool) -> tuple[pd.DataFrame | None, str | None, tuple[str, ...], list[str], list[dict]]:
+def _yahoo_frame(
+    sym: str,
+    sub: pd.DataFrame,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+    allow_partial: bool,
+) -> tuple[pd.DataFrame | None, str | None, tuple[str, ...], list[str], list[dict]]:
     """Validate one symbol's yfinance columns -> (frame, reason, problems, notes, splits)."""
     missing = [c for c in _YAHOO_FIELDS if c not in sub.columns]
     if missing:
@@ -1050,23 +1104,31 @@ def _yahoo_frame(sym: str, sub: pd.DataFrame, start: pd.Timestamp | None, end: p
         idx = idx.tz_convert("America/New_York").tz_localize(None)
     prices.index = idx.normalize()
     all_nan = prices[list(_PRICE_ONLY)].isna().all(axis=1)
-    prices = prices[~all_nan.to_numpy()]  # rows another symbol has (yfinance reindexes to the union)
+    prices = prices[
+        ~all_nan.to_numpy()
+    ]  # rows another symbol has (yfinance reindexes to the union)
     notes: list[str] = []
     today = pd.Timestamp.now(tz="America/New_York").tz_localize(None).normalize()
     if len(prices) and prices.index[-1] >= today:
-        notes.append(f"dropped the row dated {_fmt(prices.index[-1])}: the session may not be closed")
+        notes.append(
+            f"dropped the row dated {_fmt(prices.index[-1])}: the session may not be closed"
+        )
         prices = prices[prices.index < today]
     if prices.empty:
         return None, "Yahoo returned no rows (all prices NaN or none at all)", (), notes, []
     where = [f"{d:%Y-%m-%d}" for d in prices.index]
-    problems = _validate_dates(pd.DatetimeIndex(prices.index), where) + _validate_values(prices, where)
+    problems = _validate_dates(pd.DatetimeIndex(prices.index), where) + _validate_values(
+        prices, where
+    )
     if problems:
         return None, "Yahoo's rows failed validation", tuple(problems), notes, []
     first, last = prices.index[0], prices.index[-1]
     gaps = []
     if start is not None and len(_sessions(start, first - pd.Timedelta(days=1))):
         gaps.append(f"starts {_fmt(first)}, after the requested start {_fmt(start)}")
-    stop = min(end, today - pd.Timedelta(days=1)) if end is not None else today - pd.Timedelta(days=1)
+    stop = (
+        min(end, today - pd.Timedelta(days=1)) if end is not None else today - pd.Timedelta(days=1)
+    )
     if end is not None and len(_sessions(last + pd.Timedelta(days=1), stop)):
         gaps.append(f"ends {_fmt(last)}, before the requested end {_fmt(end)}")
     jumps = np.diff(prices.index.values).astype("timedelta64[D]").astype(int)
@@ -1114,7 +1176,9 @@ def fetch_yahoo(
         )
     import yfinance as yf
 
-    version = getattr(yf, "__version__", None) or getattr(getattr(yf, "version", None), "version", "unknown")
+    version = getattr(yf, "__version__", None) or getattr(
+        getattr(yf, "version", None), "version", "unknown"
+    )
     imported: list[ImportedSeries] = []
     skipped: list[SkippedSeries] = []
     pending = list(syms)
@@ -1132,15 +1196,36 @@ def fetch_yahoo(
                 continue
             sub = None if attempt.frame is None else _symbol_frame(attempt.frame, sym)
             if sub is None:
-                why = "Yahoo returned no data" if attempt.frame is None or attempt.frame.empty else "symbol missing from Yahoo's answer"
-                skipped.append(SkippedSeries(sym, f"{why} (yfinance: {cause or 'no cause recorded'}); cache unchanged; {offline_hint}"))
+                why = (
+                    "Yahoo returned no data"
+                    if attempt.frame is None or attempt.frame.empty
+                    else "symbol missing from Yahoo's answer"
+                )
+                skipped.append(
+                    SkippedSeries(
+                        sym,
+                        f"{why} (yfinance: {cause or 'no cause recorded'}); cache unchanged; {offline_hint}",
+                    )
+                )
                 continue
-            frame, reason, problems, notes, split_list = _yahoo_frame(sym, sub, lo, hi, allow_partial)
+            frame, reason, problems, notes, split_list = _yahoo_frame(
+                sym, sub, lo, hi, allow_partial
+            )
             if frame is None:
-                skipped.append(SkippedSeries(
-                    sym, f"{reason} (yfinance: {cause or 'no cause recorded'}); cache unchanged; {offline_hint}", problems))
+                skipped.append(
+                    SkippedSeries(
+                        sym,
+                        f"{reason} (yfinance: {cause or 'no cause recorded'}); cache unchanged; {offline_hint}",
+                        problems,
+                    )
+                )
                 continue
-            entry = {"source": "yahoo", "source_sha256": None, "yfinance_version": str(version), "splits": split_list}
+            entry = {
+                "source": "yahoo",
+                "source_sha256": None,
+                "yfinance_version": str(version),
+                "splits": split_list,
+            }
             imported.append(_write_series(sym, frame, entry, notes))
         if retry and attempt_no < max_retries:
             sleep(backoff * (2**attempt_no))
@@ -1148,10 +1233,14 @@ def fetch_yahoo(
             pending = retry
             continue
         for sym in retry:
-            skipped.append(SkippedSeries(
-                sym, f"rate limited by Yahoo (Too Many Requests) after {attempt_no + 1} attempt(s); "
-                f"cache unchanged; wait and retry, or "
-                + _OFFLINE_ALTERNATIVE.format(file=symbol_to_filename(sym))))
+            skipped.append(
+                SkippedSeries(
+                    sym,
+                    f"rate limited by Yahoo (Too Many Requests) after {attempt_no + 1} attempt(s); "
+                    f"cache unchanged; wait and retry, or "
+                    + _OFFLINE_ALTERNATIVE.format(file=symbol_to_filename(sym)),
+                )
+            )
         pending = []
     order = {s: i for i, s in enumerate(syms)}
     return ImportReport(

@@ -39,14 +39,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("symbols", nargs="+", metavar="SYMBOL")
     p.add_argument("--start", help="first date, YYYY-MM-DD (default: the full history)")
-    p.add_argument("--end", help="last date, YYYY-MM-DD, inclusive (default: the last closed session)")
-    p.add_argument("--allow-partial", action="store_true",
-                   help="keep a series that does not cover the whole range (noted in the output)")
-    p.add_argument("--retries", type=int, default=3, help="retries on Yahoo rate limits (default 3)")
+    p.add_argument(
+        "--end", help="last date, YYYY-MM-DD, inclusive (default: the last closed session)"
+    )
+    p.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="keep a series that does not cover the whole range (noted in the output)",
+    )
+    p.add_argument(
+        "--retries", type=int, default=3, help="retries on Yahoo rate limits (default 3)"
+    )
     p.set_defaults(func=_cmd_fetch)
 
     p = sub.add_parser("list", help="what is cached: symbol, first, last, rows, source, sha256")
-    p.add_argument("--full-sha", action="store_true", help="show the full sha256 (default: 12 chars)")
+    p.add_argument(
+        "--full-sha", action="store_true", help="show the full sha256 (default: 12 chars)"
+    )
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("show", help="print the cached rows of one symbol")
@@ -61,20 +70,29 @@ def _cmd_import(args: argparse.Namespace) -> int:
     print(report.summary())
     if not report.ok:
         names = ", ".join(s.name for s in report.skipped)
-        print(f"error: {len(report.skipped)} not imported ({names}); see the reasons above",
-              file=sys.stderr)
+        print(
+            f"error: {len(report.skipped)} not imported ({names}); see the reasons above",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
-    report = prices.fetch_yahoo(args.symbols, args.start, args.end, max_retries=args.retries,
-                                allow_partial=args.allow_partial)
+    report = prices.fetch_yahoo(
+        args.symbols,
+        args.start,
+        args.end,
+        max_retries=args.retries,
+        allow_partial=args.allow_partial,
+    )
     print(report.summary())
     if not report.ok:
         names = ", ".join(s.name for s in report.skipped)
-        print(f"error: {len(report.skipped)} not fetched ({names}); see the reasons above",
-              file=sys.stderr)
+        print(
+            f"error: {len(report.skipped)} not fetched ({names}); see the reasons above",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -82,8 +100,10 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 def _cmd_list(args: argparse.Namespace) -> int:
     frame = prices.cache_manifest()
     if frame.empty:
-        print(f"the price cache {config.cache_dir()} is empty; import with "
-              "`python -m analysis prices import DIR` or fetch with `prices fetch SYMBOL`")
+        print(
+            f"the price cache {config.cache_dir()} is empty; import with "
+            "`python -m analysis prices import DIR` or fetch with `prices fetch SYMBOL`"
+        )
         return 0
     frame = frame[["symbol", "first", "last", "rows", "source", "sha256"]].copy()
     if not args.full_sha:
@@ -97,8 +117,10 @@ def _cmd_show(args: argparse.Namespace) -> int:
     frame = prices.load_history(args.symbol, args.start, args.end)
     sym = prices.normalize_symbol(args.symbol)
     if frame.empty:
-        print(f"{sym}: no rows between {args.start or 'the start'} and {args.end or 'the end'} "
-              "(no sessions in that range)")
+        print(
+            f"{sym}: no rows between {args.start or 'the start'} and {args.end or 'the end'} "
+            "(no sessions in that range)"
+        )
         return 0
     quoted = prices.quoted_close(sym, args.start, args.end)
     out = frame.copy()
@@ -107,9 +129,12 @@ def _cmd_show(args: argparse.Namespace) -> int:
     out.index = out.index.strftime("%Y-%m-%d")
     out.index.name = "date"
     info = prices.series_info([sym]).iloc[0]
-    print(f"{sym}: {len(out)} rows; close split-adjusted as the source gives it, adj_close also "
-          f"dividend-adjusted" + ("; quoted_close = close in the units quoted that day" if "quoted_close" in out else "")
-          + f"; source {info['source']}")
+    print(
+        f"{sym}: {len(out)} rows; close split-adjusted as the source gives it, adj_close also "
+        f"dividend-adjusted"
+        + ("; quoted_close = close in the units quoted that day" if "quoted_close" in out else "")
+        + f"; source {info['source']}"
+    )
     with pd.option_context("display.max_rows", None, "display.width", 200):
         print(out.to_string(float_format=lambda v: f"{v:.4f}"))
     return 0
@@ -123,8 +148,10 @@ def _table(frame: pd.DataFrame) -> str:
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in cols]
 
     def line(values: list[str]) -> str:
-        return "  ".join(v.rjust(w) if num else v.ljust(w)
-                         for v, w, num in zip(values, widths, numeric, strict=True)).rstrip()
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ).rstrip()
 
     out = [line(cols)]
     out.extend(line([col[i] for col in cells]) for i in range(len(frame)))

@@ -29,10 +29,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--market", default="SPY", help="market index (default SPY)")
     p.add_argument("--model", default="market_model", choices=MODELS, help="expected-return model")
-    p.add_argument("--factors", default=None, help="factor_model regressors, comma-separated (SPY,SOXX)")
-    p.add_argument("--estimation", default="-250:-11", help="estimation window in trading days (-250:-11)")
+    p.add_argument(
+        "--factors", default=None, help="factor_model regressors, comma-separated (SPY,SOXX)"
+    )
+    p.add_argument(
+        "--estimation", default="-250:-11", help="estimation window in trading days (-250:-11)"
+    )
     p.add_argument("--window", default="-1:3", help="event window in trading days (-1:3)")
-    p.add_argument("--car-window", default=None, help="headline CAR window (default: the event window)")
+    p.add_argument(
+        "--car-window", default=None, help="headline CAR window (default: the event window)"
+    )
     p.add_argument("--convention", default="default", choices=CONVENTIONS)
     p.add_argument("--log-returns", action="store_true", help="use log instead of simple returns")
     p.add_argument("--json", action="store_true", help="print one JSON document")
