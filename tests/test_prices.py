@@ -799,3 +799,21 @@ def test_import_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_changed_source_csv_is_reimported(folder, monkeypatch):
+    """A cached series whose CSV was edited since its import is re-imported, never served stale."""
+    monkeypatch.setenv("ANALYSIS_PRICES_DIR", str(folder))
+    assert prices.load_history("AAA")["close"].iloc[0] == 100.0
+    write_csv(folder / "AAA.csv", make_rows(base=200.0))
+    assert prices.load_history("AAA")["close"].iloc[0] == 200.0
+    assert (
+        prices.series_info(["AAA"])["sha256"].iloc[0]
+        == prices.cache_manifest().set_index("symbol").loc["AAA", "sha256"]
+    )
+    # a broken new version is reported (file and line), not silently replaced by the old data
+    rows = make_rows(base=200.0)
+    rows[3][4] = -1
+    write_csv(folder / "AAA.csv", rows)
+    with pytest.raises(ValidationError, match=r"AAA.csv line 5: close is not positive"):
+        prices.load_history("AAA")

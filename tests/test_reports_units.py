@@ -198,7 +198,7 @@ def test_fingerprint_follows_each_input(monkeypatch, tmp_path):
         return _lines(fingerprint.run_fingerprint(nb, params or {"n": 1}, title, env))
 
     base = fp()
-    assert set(base) == {"notebook", "parameters", "prices", "data", "source", "run"}
+    assert set(base) == {"notebook", "parameters", "prices", "data", "hardware", "source", "run"}
     assert fp() == base  # deterministic
     assert fp({"n": 1}) == fp({"n": 1})
     manifest["NVDA"]["retrieved_at"] = "t2"  # re-fetched, same bytes: unchanged
@@ -223,6 +223,17 @@ def test_fingerprint_follows_each_input(monkeypatch, tmp_path):
     (pkg / "sub" / "m.py").write_text("X = 1\n")
     nb.write_bytes(nb.read_bytes().replace(b"number of points", b"number of dots"))
     assert changed() == {"notebook", "run"}
+    nb.write_bytes(nb.read_bytes().replace(b"number of dots", b"number of points"))
+    retail = tmp_path / "retail"
+    retail.mkdir()
+    (retail / "a.csv").write_text("date,price\n2023-10-17,1\n")
+    monkeypatch.setenv("ANALYSIS_HARDWARE_DIR", str(retail))
+    assert changed() == {"hardware", "run"}  # the retail series feed the hardware page
+    (retail / "a.csv").write_text("date,price\n2023-10-17,2\n")
+    assert changed() == {"hardware", "run"}
+    first = fp()["hardware"]
+    (retail / "a.csv").write_text("date,price\n2023-10-17,1\n")
+    assert fp()["hardware"] != first
 
 
 def test_prices_digest_without_prices_module(monkeypatch):

@@ -753,7 +753,9 @@ def load_history(symbol: str, start: Any = None, end: Any = None) -> pd.DataFram
     """Daily OHLCV of ``symbol`` from ``start`` to ``end`` (both inclusive, either may be None).
 
     Order: cache; else the CSV of ``ANALYSIS_PRICES_DIR`` (imported on demand); else Yahoo (unless
-    ``ANALYSIS_OFFLINE``); else :class:`PriceSourceError`. A range outside the cached one is a
+    ``ANALYSIS_OFFLINE``); else :class:`PriceSourceError`. With ``ANALYSIS_PRICES_DIR`` set, a
+    cached series whose CSV in that folder has changed since its import is imported again. A
+    range outside the cached one is a
     :class:`DataError` (never a silently shorter frame); NYSE non-sessions at the edges are allowed.
     """
     sym = normalize_symbol(symbol)
@@ -762,10 +764,34 @@ def load_history(symbol: str, start: Any = None, end: Any = None) -> pd.DataFram
     if lo is not None and hi is not None and hi < lo:
         raise DataError(f"{sym}: end {_fmt(hi)} is before start {_fmt(lo)}")
     frame = _read_cached(sym)
+    if frame is not None and (changed := _changed_csv_source(sym)) is not None:
+        # the CSV this series was imported from has changed since: import the new version
+        import_csv_file(changed, sym)
+        frame = _read_cached(sym)
     if frame is None:
         frame = _load_uncached(sym, lo, hi)
     _check_range(sym, frame, lo, hi)
     return frame.loc[lo:hi].copy()
+
+
+def _changed_csv_source(sym: str) -> Path | None:
+    """In on-demand mode (``ANALYSIS_PRICES_DIR``), the folder's CSV a cached series was imported
+    from, when its bytes changed since the import (the user brought a new export)."""
+    folder = config.prices_dir()
+    if folder is None:  # only in on-demand mode; an explicit `prices import` is the user's call
+        return None
+    entry = _manifest_entry(sym) or {}
+    source = str(entry.get("source", ""))
+    if not source.startswith("csv:") or not entry.get("source_sha256"):
+        return None
+    path = Path(source[4:])
+    if path.resolve().parent != folder:
+        return None
+    try:
+        current = _sha256_file(path)
+    except OSError:
+        return None  # the folder is gone: the cache is what the user has
+    return path if current != entry["source_sha256"] else None
 
 
 def _load_uncached(sym: str, lo: pd.Timestamp | None, hi: pd.Timestamp | None) -> pd.DataFrame:

@@ -99,9 +99,24 @@ def prices_digest() -> str:
     return _sha([f"{k}\t{v}".encode() for k, v in pairs])
 
 
+def hardware_digest() -> str:
+    """sha256 over the US retail GPU series named by ``ANALYSIS_HARDWARE_DIR`` ("unset" if none)."""
+    root = config.hardware_series_dir()
+    if root is None:
+        return _sha([b"ANALYSIS_HARDWARE_DIR unset"])
+    if not root.is_dir():
+        return _sha([f"missing folder {root}".encode()])
+    return _files_digest(root, sorted(p for p in root.glob("*.csv") if p.is_file()))
+
+
 def environment_components() -> dict[str, str]:
-    """The inputs shared by every run: prices, data tables, package source."""
-    return {"prices": prices_digest(), "data": data_digest(), "source": source_digest()}
+    """The inputs shared by every run: prices, data tables, retail series, package source."""
+    return {
+        "prices": prices_digest(),
+        "data": data_digest(),
+        "hardware": hardware_digest(),
+        "source": source_digest(),
+    }
 
 
 def run_fingerprint(
@@ -121,7 +136,7 @@ def run_fingerprint(
                 separators=(",", ":"),
             ).encode()
         ).hexdigest(),
-        **{k: environment[k] for k in ("prices", "data", "source")},
+        **{k: environment[k] for k in ("prices", "data", "hardware", "source")},
     }
     total = _sha([f"{k} {v}".encode() for k, v in parts.items()])
     return "".join(f"{k} {v}\n" for k, v in parts.items()) + f"run {total}\n"
