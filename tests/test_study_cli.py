@@ -62,3 +62,22 @@ def test_study_errors(capsys, tmp_path, monkeypatch):
     assert main(["study", "NVDA", "--event", "2023-10-17"]) == 2
     err = capsys.readouterr().err
     assert "no prices for NVDA" in err and "ANALYSIS_PRICES_DIR" in err
+
+
+def test_market_with_a_model_that_has_none_is_an_error(capsys):
+    assert (
+        main(
+            [
+                "study",
+                "NVDA",
+                "--event",
+                "2023-10-17",
+                "--model",
+                "constant_mean",
+                "--market",
+                "QQQ",
+            ]
+        )
+        == 2
+    )
+    assert "--market QQQ is not used by constant_mean" in capsys.readouterr().err

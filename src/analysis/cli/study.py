@@ -27,7 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         required=True,
         help="registry id (E08), date (2023-10-17) or date and US Eastern time (2023-10-17T17:27)",
     )
-    p.add_argument("--market", default="SPY", help="market index (default SPY)")
+    p.add_argument(
+        "--market",
+        default=None,
+        help="market index of market_model / market_adjusted (default SPY)",
+    )
     p.add_argument("--model", default="market_model", choices=MODELS, help="expected-return model")
     p.add_argument(
         "--factors", default=None, help="factor_model regressors, comma-separated (SPY,SOXX)"
@@ -46,13 +50,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from analysis.errors import SpecificationError
     from analysis.eventstudy import event_study
 
+    if args.market is not None and args.model in ("constant_mean", "factor_model"):
+        raise SpecificationError(
+            f"--market {args.market} is not used by {args.model}"
+            + (" (give its regressors with --factors)" if args.model == "factor_model" else "")
+        )
     factors = [f.strip() for f in args.factors.split(",") if f.strip()] if args.factors else None
     res = event_study(
         args.symbols,
         args.event,
-        market=None if args.model in ("constant_mean", "factor_model") else args.market,
+        market=None if args.model in ("constant_mean", "factor_model") else (args.market or "SPY"),
         model=args.model,
         factors=factors,
         estimation=args.estimation,
