@@ -1303,6 +1303,22 @@ def corrado_rank(
     )
 
 
+def _cz_statistic(
+    inputs: TestInputs, c: _Car, s: np.ndarray, cnt: np.ndarray, t_i: np.ndarray, what: str
+) -> tuple[float, float]:
+    """Corrado-Zivney statistic from per-day column sums ``s`` over ``cnt`` firms: W_t = s_t /
+    sqrt(N_t), dispersion sqrt(sum_t W_t^2 / mean T_i), statistic sum_{t in days} W_t /
+    (sqrt(L2) dispersion). Returns (statistic, dispersion)."""
+    w = np.zeros_like(s)
+    has = cnt > 0
+    w[has] = s[has] / np.sqrt(cnt[has])
+    disp = math.sqrt(float((w**2).sum()) / float(t_i.mean()))
+    if disp <= 0:
+        raise EstimationError(f"{what} is 0")
+    l1 = np.asarray(inputs.resid).shape[1]
+    return float(w[l1 + c.d].sum() / (math.sqrt(c.d.size) * disp)), disp
+
+
 def corrado_zivney_rank(inputs: TestInputs, days: Sequence[int] | slice) -> TestResult:
     """Corrado & Zivney (1992) standardized rank test, formula (16).
 
@@ -1317,15 +1333,13 @@ def corrado_zivney_rank(inputs: TestInputs, days: Sequence[int] | slice) -> Test
     k, t_i = _ew_ranks(inputs, c)
     u = k / (t_i[:, None] + 1.0)
     u -= 0.5
-    s, cnt = _colsum_fresh(u, *_ew_missing(inputs, c))
-    v = np.zeros_like(s)
-    has = cnt > 0
-    v[has] = s[has] / np.sqrt(cnt[has])
-    su = math.sqrt(float((v**2).sum()) / float(t_i.mean()))
-    if su <= 0:
-        raise EstimationError("corrado_zivney_rank: the rank dispersion S_U is 0")
-    l1 = np.asarray(inputs.resid).shape[1]
-    z = float(v[l1 + c.d].sum() / (math.sqrt(c.d.size) * su))
+    z, su = _cz_statistic(
+        inputs,
+        c,
+        *_colsum_fresh(u, *_ew_missing(inputs, c)),
+        t_i,
+        "corrado_zivney_rank: the rank dispersion S_U",
+    )
     return TestResult(
         "corrado_zivney_rank",
         z,
@@ -1358,14 +1372,7 @@ def corrado_zivney_sign(inputs: TestInputs, days: Sequence[int] | slice) -> Test
     g = np.subtract(block, med[:, None])
     np.sign(g, out=g)
     s, cnt = _colsum_fresh(g, *_ew_missing(inputs, c)) if np.isfinite(med).all() else _colsum(g)
-    w = np.zeros_like(s)
-    has = cnt > 0
-    w[has] = s[has] / np.sqrt(cnt[has])
-    sg = math.sqrt(float((w**2).sum()) / float(t_i.mean()))
-    if sg <= 0:
-        raise EstimationError("corrado_zivney_sign: the sign dispersion S_G is 0")
-    l1 = np.asarray(inputs.resid).shape[1]
-    z = float(w[l1 + c.d].sum() / (math.sqrt(c.d.size) * sg))
+    z, sg = _cz_statistic(inputs, c, s, cnt, t_i, "corrado_zivney_sign: the sign dispersion S_G")
     return TestResult(
         "corrado_zivney_sign",
         z,
