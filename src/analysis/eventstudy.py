@@ -653,9 +653,11 @@ class EventStudyResults:
         *,
         hac_lags: int | None = None,
         sq_blocking: str = "overlapping",
+        dummy: bool = True,
     ) -> pd.DataFrame:
         """Single-firm tests per firm over ``window``: prediction-error t, SQ (GHK 2013), and the
-        event-dummy regression with OLS and Newey-West errors. Rows (firm, test)."""
+        event-dummy regression with OLS and Newey-West errors (``dummy=False`` skips the
+        per-firm statsmodels regressions). Rows (firm, test)."""
         w, days = self._days(window)
         rows = []
         tpe = inference.get_test("t_prediction_error")(self._inputs, days)
@@ -667,7 +669,7 @@ class EventStudyResults:
                 rows.append(
                     (firm, name, float(r.stat[i]), float(r.pvalue[i]), n_i, str(r.distribution))
                 )
-            if self._spec.k:
+            if dummy and self._spec.k:
                 y_est = d.y_est[i] - (d.off_est[i] if d.off_est is not None else 0)
                 y_evt = d.y_evt[i] - (d.off_evt[i] if d.off_evt is not None else 0)
                 dr = event_dummy_regression(

@@ -83,7 +83,7 @@ def robustness_grid(
                 prices=prices,
             )
             cr = res.car(tests=False)  # per-firm CARs; the cross-section tests are not used here
-            sq = res.firm_tests().xs("sq", level="test")["pvalue"]
+            sq = res.firm_tests(dummy=False).xs("sq", level="test")["pvalue"]
         except AnalysisError as exc:
             rows.append({**base, "firm": ",".join(syms), "error": str(exc)})
             continue
