@@ -89,17 +89,7 @@ def fits_run(y, m, designs):
 
 def tests_run(f, m):
     """Every multi-firm test plus the per-firm t and SQ tests on the 11-day CAR."""
-    x = inference.TestInputs(
-        ar=f.ar,
-        resid=f.resid,
-        sigma=f.sigma,
-        n_est=f.n_est,
-        k=f.k,
-        cov=f.cov,
-        market_est=m[:L1],
-        market_evt=m[L1:],
-        dof=f.dof,
-    )
+    x = inference.TestInputs.from_fit(f, m[:L1], m[L1:])
     names = ["t_prediction_error", "sq", *inference.MULTI_FIRM_TESTS]
     return inference.run_tests(x, np.arange(L2), names=names)
 
@@ -250,17 +240,7 @@ def workload_b_report() -> None:
     spec = make_spec("market_model", "M")
     d = build_design(rets, pairs, spec, (-250, -11), (-5, 5))
     f = fit_arrays(d.y_est, d.X_est, d.y_evt, d.X_evt, spec=spec)
-    x = inference.TestInputs(
-        ar=f.ar,
-        resid=f.resid,
-        sigma=f.sigma,
-        n_est=f.n_est,
-        k=f.k,
-        cov=f.cov,
-        market_est=d.market_est,
-        market_evt=d.market_evt,
-        dof=f.dof,
-    )
+    x = inference.TestInputs.from_fit(f, d.market_est, d.market_evt)
     # Lamb's test needs one market series shared by all firms (one date): not applicable here
     names = ["t_prediction_error", "sq", *(n for n in inference.MULTI_FIRM_TESTS if n != "lamb")]
     res = inference.run_tests(x, np.arange(11), names=names)

@@ -39,17 +39,7 @@ def _simulate(rng, n_firms, *, rho=0.0, dist="normal", effect=0.0):
     X = np.stack([np.ones(T), m], axis=1)
     Xb = np.broadcast_to(X, (n_firms, T, 2))
     fit = fit_arrays(y[:, :L1], Xb[:, :L1], y[:, L1:], Xb[:, L1:], spec=SPEC)
-    return inference.TestInputs(
-        ar=fit.ar,
-        resid=fit.resid,
-        sigma=fit.sigma,
-        n_est=fit.n_est,
-        k=fit.k,
-        cov=fit.cov,
-        market_est=m[:L1],
-        market_evt=m[L1:],
-        dof=fit.dof,
-    )
+    return inference.TestInputs.from_fit(fit, m[:L1], m[L1:])
 
 
 def _rejections(seed, n_firms, names, reps=REPS, **kw):

@@ -550,17 +550,7 @@ class EventStudyResults:
     @cached_property
     def _inputs(self) -> inference.TestInputs:
         f = self._fit
-        return inference.TestInputs(
-            ar=f.ar,
-            resid=f.resid,
-            sigma=f.sigma,
-            n_est=f.n_est,
-            k=f.k,
-            cov=f.cov,
-            market_est=self._design.market_est,
-            market_evt=self._design.market_evt,
-            dof=f.dof,
-        )
+        return inference.TestInputs.from_fit(f, self._design.market_est, self._design.market_evt)
 
     def car(self, window: Window | str | None = None, *, tests: bool = True) -> CARResult:
         """CAR over ``window`` (default: the CAR window): per firm CAR, exact se, t and p, and the

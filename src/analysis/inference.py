@@ -97,6 +97,23 @@ class TestInputs:
     market_evt: np.ndarray | None = None
     dof: np.ndarray | None = None
 
+    @classmethod
+    def from_fit(
+        cls, fit: Any, market_est: np.ndarray | None = None, market_evt: np.ndarray | None = None
+    ) -> TestInputs:
+        """Inputs from a fitted model (``analysis.models.FitArrays``) and the market returns."""
+        return cls(
+            ar=fit.ar,
+            resid=fit.resid,
+            sigma=fit.sigma,
+            n_est=fit.n_est,
+            k=fit.k,
+            cov=fit.cov,
+            market_est=market_est,
+            market_evt=market_evt,
+            dof=fit.dof,
+        )
+
 
 @dataclass(frozen=True)
 class TestResult:
