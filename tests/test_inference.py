@@ -7,6 +7,7 @@ calling the function under test a second time.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -912,3 +913,89 @@ def test_rank_fast_path_matches_scipy_on_near_ties_zeros_and_nan():
     assert cnt.tolist() == ok.sum(axis=1).tolist()
     ref_loop = avg_rank([None if np.isnan(v) else v for v in a[5]])
     assert r[5].tolist()[:6] == ref_loop[:6]
+
+
+def _cars_inputs(cars):
+    cars = np.asarray(cars, dtype=float)
+    n = cars.size
+    rng = np.random.default_rng(5)
+    resid = rng.normal(0, 0.02, (n, 30))
+    return TestInputs(
+        ar=cars[:, None],
+        resid=resid,
+        sigma=resid.std(axis=1, ddof=1),
+        n_est=np.full(n, 30),
+        k=1,
+        cov=np.ones((n, 1, 1)),
+    )
+
+
+@pytest.mark.parametrize(
+    "cars",
+    [
+        np.random.default_rng(1).normal(0.001, 0.02, 120),  # n > 50: normal approximation
+        np.round(np.random.default_rng(2).normal(0, 0.02, 80), 3),  # many |CAR| ties
+        np.r_[np.full(30, 0.01), np.full(25, -0.01), 0.02, -0.03],  # one big tie group
+    ],
+)
+def test_wilcoxon_normal_approximation_equals_scipy(cars):
+    """The tie-corrected normal approximation is computed directly: it equals
+    scipy.stats.wilcoxon(method="asymptotic") (which it replaces for speed)."""
+    res = inf.wilcoxon(_cars_inputs(cars), [0])
+    nonzero = cars[cars != 0]
+    want = stats.wilcoxon(nonzero, zero_method="wilcox", method="asymptotic").pvalue
+    assert res.pvalue == pytest.approx(want, rel=1e-12)
+    assert res.distribution.startswith("N(0,1) approx")
+
+
+def test_sign_binomial_pvalue_equals_scipy_binomtest():
+    for n in (1, 2, 7, 50, 51, 500):
+        for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+            got = inf._p_binomial_half(k, n)
+            assert got == pytest.approx(stats.binomtest(k, n, 0.5).pvalue, rel=1e-10), (k, n)
+    cars = np.r_[np.full(70, 0.01), np.full(30, -0.01)]
+    res = inf.sign(_cars_inputs(cars), [0])
+    assert res.extra["p_binomial"] == pytest.approx(stats.binomtest(70, 100, 0.5).pvalue)
+    assert res.extra["p_binomial"] < 1e-4
+
+
+def test_rank_rows_medians_equal_nanmedian():
+    """The medians read off the rank sort (used by the Corrado-Zivney sign test) equal
+    np.nanmedian, also for rows with ties (argsort fallback), even counts and all-NaN rows."""
+    rng = np.random.default_rng(12)
+    a = rng.normal(size=(30, 41))
+    a[rng.random(a.shape) < 0.1] = np.nan
+    a[2, ::3] = 0.5  # ties
+    a[3, :40] = np.nan  # one value left
+    a[3, 40] = 1.25
+    a[4] = np.nan  # none left
+    a[5, 1] = np.nan  # even count
+    _, cnt, med = inf._rank_rows(a, medians=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the all-NaN row
+        want = np.nanmedian(a, axis=1)
+    assert np.array_equal(np.isnan(med), np.isnan(want)) and np.isnan(med[4])
+    assert np.allclose(med[~np.isnan(want)], want[~np.isnan(want)], rtol=0, atol=0)
+    assert cnt[3] == 1 and med[3] == a[3, 40]
+
+
+def test_rank_rows_of_column_parts_equal_ranks_of_the_concatenation():
+    """Ranking (resid, ar) as parts (no concatenated copy) gives the ranks, counts and medians
+    of the concatenation, with the fill value at missing cells; rows with ties, +inf or -0.0
+    in either part go through the exact fallback."""
+    rng = np.random.default_rng(21)
+    left, right = rng.normal(size=(25, 37)), rng.normal(size=(25, 5))
+    left[rng.random(left.shape) < 0.08] = np.nan
+    right[rng.random(right.shape) < 0.08] = np.nan
+    right[1, 0] = left[1, 3] = 0.75  # tie across the parts
+    right[2, 1] = np.inf
+    left[3, :2], right[3, 0] = (0.0, -0.0), 0.0
+    whole = np.concatenate([left, right], axis=1)
+    r_whole, cnt_whole, med_whole = inf._rank_rows(whole, medians=True)
+    r_parts, cnt_parts, med_parts = inf._rank_rows((left, right), medians=True, fill=0.0)
+    assert np.array_equal(cnt_parts, cnt_whole)
+    assert np.array_equal(r_parts, np.nan_to_num(r_whole, nan=0.0))
+    assert np.array_equal(med_parts, med_whole, equal_nan=True)
+    ref = stats.rankdata(whole, axis=1, nan_policy="omit")
+    ok = ~np.isnan(whole)
+    assert np.array_equal(r_parts[ok], ref[ok])

@@ -418,11 +418,17 @@ _INT64_MAXPOS = np.int64(0x7FFFFFFFFFFFFFFF)
 _INF_BITS = np.int64(0x7FF0000000000000)  # +inf as int64 bits (its order-preserving key)
 
 
-def _rank_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _rank_rows(
+    a: np.ndarray | tuple[np.ndarray, ...], medians: bool = False, fill: float = np.nan
+) -> tuple[np.ndarray, ...]:
     """Average ranks (1-based) within each row, NaN kept as NaN (R's ``rank(na.last="keep")``).
 
-    Returns (ranks, number of non-NaN values per row). Ties get the mean of their positions, as
-    ``scipy.stats.rankdata(method="average")``, which is ~5x slower on a 500 x 261 panel.
+    ``a`` is a 2-D array or a tuple of 2-D arrays with the same rows, ranked as if concatenated
+    along the columns (without building the concatenation). Returns (ranks, number of non-NaN
+    values per row) and, with ``medians=True``, each row's median of its non-NaN values (NaN for
+    an all-NaN row), read off the same sort. Missing values get ``fill`` as their rank. Ties get
+    the mean of their positions, as ``scipy.stats.rankdata(method="average")``, which is ~5x
+    slower on a 500 x 261 panel.
 
     The row order comes from ONE vectorized int64 sort: each value becomes an order-preserving
     int64 key whose lowest bits are replaced by its column index. Rows where two keys agree above
@@ -430,17 +436,30 @@ def _rank_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     :func:`_rank_rows_argsort`, so the result is exact in every case. Written in place where it
     can: fresh large temporaries are costly (page faults).
     """
-    a = np.asarray(a, dtype=float)
-    nrow, ncol = a.shape
-    nan = np.isnan(a)
+    parts = tuple(np.asarray(p, dtype=float) for p in (a if isinstance(a, tuple) else (a,)))
+    nrow = parts[0].shape[0]
+    ncol = sum(p.shape[1] for p in parts)
     if nrow == 0 or ncol == 0:
-        return _rank_rows_argsort(a)
+        whole = np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+        ranks, count = _rank_rows_argsort(whole)
+        ranks[np.isnan(ranks)] = fill
+        return (ranks, count, _row_medians(whole)) if medians else (ranks, count)
     bits = max(1, int(ncol - 1).bit_length())
     low = np.int64((1 << bits) - 1)
-    raw = a.view(np.int64)
-    key = raw >> 63
-    key &= _INT64_MAXPOS
-    key ^= raw  # monotone in the float value (negative floats' magnitude bits flipped)
+    key = np.empty((nrow, ncol), dtype=np.int64)
+    nan = np.empty((nrow, ncol), dtype=bool)
+    redo = np.zeros(nrow, dtype=bool)
+    at = 0
+    for p in parts:
+        w = p.shape[1]
+        raw = p.view(np.int64)
+        k = key[:, at : at + w]
+        np.right_shift(raw, 63, out=k)
+        k &= _INT64_MAXPOS
+        k ^= raw  # monotone in the float value (negative floats' magnitude bits flipped)
+        np.isnan(p, out=nan[:, at : at + w])
+        redo |= np.isposinf(p).any(axis=1)  # +inf ties with the NaN fill: left to argsort
+        at += w
     key[nan] = _INF_BITS  # NaN sorts last, as +inf
     key[key == -1] = 0  # -0.0 (key -1) equals +0.0 (key 0)
     key &= ~low
@@ -451,16 +470,48 @@ def _rank_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     np.bitwise_xor(key[:, 1:], key[:, :-1], out=scratch)
     near = scratch.view(np.uint64) <= low  # neighbours equal above the index bits
     near &= key[:, 1:] < _INF_BITS  # ... not counting the NaN fill (+inf)
-    redo = near.any(axis=1)
-    redo |= np.isposinf(a).any(axis=1)  # +inf ties with the NaN fill: leave those rows to argsort
+    redo |= near.any(axis=1)
     redo = np.flatnonzero(redo)
     key &= low  # the order
+    count = ncol - nan.sum(axis=1)
+    med = None
+    if medians:  # the middle one or two of each row's sorted non-NaN values
+        rows = np.arange(nrow)
+        lo = _values_at(parts, rows, key[rows, np.maximum(count - 1, 0) // 2])
+        hi = _values_at(parts, rows, key[rows, np.minimum(count // 2, ncol - 1)])
+        med = np.where(count > 0, (lo + hi) / 2.0, np.nan)
     key += (np.arange(nrow, dtype=np.int64) * ncol)[:, None]
     np.put(ranks, key, np.arange(1, ncol + 1, dtype=float))  # values repeat along each row
     if redo.size:
-        ranks[redo] = _rank_rows_argsort(a[redo])[0]
-    ranks[nan] = np.nan
-    return ranks, ncol - nan.sum(axis=1)
+        sub = np.concatenate([p[redo] for p in parts], axis=1)
+        ranks[redo] = _rank_rows_argsort(sub)[0]
+        if medians:
+            med[redo] = _row_medians(sub)
+    ranks[nan] = fill
+    return (ranks, count, med) if medians else (ranks, count)
+
+
+def _values_at(parts: tuple[np.ndarray, ...], rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Values at (rows, cols) of the column-wise concatenation of ``parts``."""
+    out = np.empty(rows.size)
+    at = 0
+    for p in parts:
+        w = p.shape[1]
+        sel = (cols >= at) & (cols < at + w)
+        out[sel] = p[rows[sel], cols[sel] - at]
+        at += w
+    return out
+
+
+def _row_medians(a: np.ndarray) -> np.ndarray:
+    """Median of each row's non-NaN values by a plain sort (NaN for an all-NaN row)."""
+    count = (~np.isnan(a)).sum(axis=1)
+    srt = np.sort(a, axis=1)  # NaN last
+    if srt.shape[1] == 0:
+        return np.full(a.shape[0], np.nan)
+    lo = np.take_along_axis(srt, (np.maximum(count - 1, 0) // 2)[:, None], axis=1)[:, 0]
+    hi = np.take_along_axis(srt, np.minimum(count // 2, srt.shape[1] - 1)[:, None], axis=1)[:, 0]
+    return np.where(count > 0, (lo + hi) / 2.0, np.nan)
 
 
 def _rank_rows_argsort(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -500,16 +551,7 @@ def _used_rows(inputs: TestInputs, field: str, c: _Car) -> np.ndarray:
 def _colsum(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column sums ignoring NaN and the number of non-NaN entries per column."""
     ok = ~np.isnan(a)
-    return np.where(ok, a, 0.0).sum(axis=0), ok.sum(axis=0)
-
-
-def _colsum_fresh(
-    a: np.ndarray, nan: np.ndarray, count: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_colsum` of a fresh array ``a`` whose NaN are exactly ``nan`` (known per-column
-    ``count``): zeroes them in place instead of building masked copies."""
-    a[nan] = 0.0
-    return a.sum(axis=0), count
+    return np.sum(a, axis=0, where=ok), ok.sum(axis=0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -626,11 +668,11 @@ def sq(
         p = np.minimum(
             1.0, 2.0 * np.minimum((1.0 + le) / (1.0 + n_sums), (1.0 + ge) / (1.0 + n_sums))
         )
-        srt = np.sort(sums, axis=1)  # NaN last
+        sums.sort(axis=1)  # NaN last (in place: no second large array)
 
         def _q(q: float) -> np.ndarray:
             j = np.clip(np.ceil(q * n_sums).astype(int) - 1, 0, None)
-            return np.take_along_axis(srt, j[:, None], axis=1)[:, 0]
+            return np.take_along_axis(sums, j[:, None], axis=1)[:, 0]
 
         out["stat"][c.used] = le / n_sums
         out["p"][c.used] = p
@@ -832,23 +874,25 @@ def _pair_corr_total(x: np.ndarray, ok: np.ndarray) -> tuple[float, int]:
     missing), every pair sum follows from the Gram matrix and sparse corrections: n_ij = L - |M_i|
     - |M_j| + (MM')_ij; the sum of x_i over the common days is rowsum_i - (XM')_ij, likewise for
     x_i^2 with X^2; sum x_i x_j = (XX')_ij. Rows are first centred on their own mean (a
-    correlation is shift invariant) for accuracy. The upper triangle is evaluated in blocks of
-    rows (memory O(block x N) for any N), in preallocated buffers: fresh large temporaries cost
-    page faults.
+    correlation is shift invariant) for accuracy. The data are held once, transposed, as
+    [X, X^2]' (L, 2N), which serves both the Gram blocks and the sparse products. The upper
+    triangle is evaluated in blocks of rows (memory O(block x N) for any N), in preallocated
+    buffers: fresh large temporaries cost page faults.
     """
     keep = ~np.isinf(x).any(axis=1)  # a row with +-inf has no finite correlation
     if not keep.all():
         x, ok = x[keep], ok[keep]
     n, L = x.shape
     cnt = ok.sum(axis=1)
-    xz = np.where(ok, x, 0.0)
-    xz -= (xz.sum(axis=1) / np.maximum(cnt, 1))[:, None] * ok
-    # [X, X^2]' in C order: M_I @ xt2 gives, for the rows i in I, the sums of x_j and x_j^2 over
-    # i's missing days
+    miss_t = ~ok.T
     xt2 = np.empty((L, 2 * n))
-    xt2[:, :n] = xz.T
-    np.multiply(xt2[:, :n], xt2[:, :n], out=xt2[:, n:])
-    s = xz.sum(axis=1)
+    xt = xt2[:, :n]  # X' zero-filled, each firm centred on its own mean
+    np.copyto(xt, x.T)
+    xt[miss_t] = 0.0
+    xt -= xt.sum(axis=0) / np.maximum(cnt, 1)
+    xt[miss_t] = 0.0
+    np.multiply(xt, xt, out=xt2[:, n:])
+    s = xt.sum(axis=0)
     q = xt2[:, n:].sum(axis=0)
     mi = (L - cnt).astype(float)
     n_miss = int(mi.sum())
@@ -858,7 +902,8 @@ def _pair_corr_total(x: np.ndarray, ok: np.ndarray) -> tuple[float, int]:
         if n_miss <= _SPARSE_MISSING * n * L:
             indptr = np.zeros(n + 1, dtype=np.int64)
             np.cumsum(L - cnt, out=indptr[1:])
-            M = sparse.csr_array((np.ones(n_miss), np.nonzero(miss)[1], indptr), shape=(n, L))
+            days, ones = np.nonzero(miss)[1], np.ones(n_miss)
+            M = sparse.csr_array((ones, days, indptr), shape=(n, L))
             mm = (M @ M.T).tocsr()  # days missing for both firms: few nonzeros
             mm_rows = np.repeat(np.arange(n), np.diff(mm.indptr))
         else:
@@ -868,13 +913,14 @@ def _pair_corr_total(x: np.ndarray, ok: np.ndarray) -> tuple[float, int]:
     nb_max = min(n, _PAIR_BLOCK_ROWS)
     bufs = np.empty((7, nb_max * n))
     good_buf = np.empty(nb_max * n, dtype=bool)
+    lower = np.tri(nb_max, dtype=bool)  # j <= i within a diagonal block: not a pair i < j
     total, count = 0.0, 0
     for a in range(0, n, _PAIR_BLOCK_ROWS):
         b = min(n, a + _PAIR_BLOCK_ROWS)
         nb, nj = b - a, n - a
         num, nij, sxi, sxj, sxxi, sxxj, tmp = (v[: nb * nj].reshape(nb, nj) for v in bufs)
         good = good_buf[: nb * nj].reshape(nb, nj)
-        np.matmul(xz[a:b], xz[a:].T, out=num)  # sum x_i x_j over all days
+        np.matmul(xt[:, a:b].T, xt[:, a:], out=num)  # sum x_i x_j over all days
         if M is None:
             nij.fill(L)
             sxi[:] = s[a:b, None]
@@ -882,14 +928,24 @@ def _pair_corr_total(x: np.ndarray, ok: np.ndarray) -> tuple[float, int]:
             sxj[:] = s[None, a:]
             sxxj[:] = q[None, a:]
         else:
-            p_i = M[a:b] @ xt2  # (nb, 2n): sums of x_j, x_j^2 over i's missing days
-            p_j = M[a:] @ xt2[:, np.r_[a:b, n + a : n + b]]  # (nj, 2nb): over j's missing days
+            cols = np.r_[a:b, n + a : n + b]
+            if sparse.issparse(M):
+                e0, e1 = indptr[a], indptr[b]
+                block = sparse.csr_array(
+                    (ones[e0:e1], days[e0:e1], indptr[a : b + 1] - e0), shape=(nb, L)
+                )
+                p_i = block @ xt2  # (nb, 2n): sums of x_j, x_j^2 over i's missing days
+                p_j = (M @ xt2[:, cols])[a:]  # (nj, 2nb): sums of x_i, x_i^2 over j's
+            else:
+                p_i = M[a:b] @ xt2
+                p_j = M[a:] @ xt2[:, cols]
+            # + days missing for both: n_ij = L - |M_i| - |M_j| + |M_i M_j|
             np.subtract(L - mi[a:b, None], mi[None, a:], out=nij)
-            if sparse.issparse(mm):  # + days missing for both: n_ij = L - |M_i| - |M_j| + |M_i M_j|
+            if sparse.issparse(mm):
                 e0, e1 = mm.indptr[a], mm.indptr[b]
-                cols = mm.indices[e0:e1]
-                upper = cols >= a
-                nij[mm_rows[e0:e1][upper] - a, cols[upper] - a] += mm.data[e0:e1][upper]
+                both = mm.indices[e0:e1]
+                upper = both >= a
+                nij[mm_rows[e0:e1][upper] - a, both[upper] - a] += mm.data[e0:e1][upper]
             else:
                 nij += mm[a:b, a:]
             np.subtract(s[None, a:], p_i[:, a:n], out=sxj)  # sum of x_j over the common days
@@ -910,7 +966,7 @@ def _pair_corr_total(x: np.ndarray, ok: np.ndarray) -> tuple[float, int]:
         np.greater(den, 0.0, out=good)
         if need_n3:
             good &= nij >= 3
-        good[:, :nb] &= ~np.tri(nb, dtype=bool)  # pairs j > i only
+        good[:, :nb] &= ~lower[:nb, :nb]  # pairs j > i only
         np.copyto(den, 1.0, where=~good)
         np.sqrt(den, out=den)
         num /= den  # the correlations (garbage where not good)
@@ -1179,6 +1235,16 @@ def skewness_corrected_t(inputs: TestInputs, days: Sequence[int] | slice) -> Tes
 # --------------------------------------------------------------------------------------------
 
 
+def _p_binomial_half(k: int, n: int) -> float:
+    """Exact two-sided p-value of k successes in n Binomial(n, 1/2) trials: twice the smaller
+    tail, capped at 1 (what ``scipy.stats.binomtest(k, n, 0.5)`` returns, since the distribution
+    is symmetric), from the regularized incomplete beta function (``special.bdtr``/``bdtrc``)
+    without binomtest's per-call overhead."""
+    lower = float(special.bdtr(k, n, 0.5))
+    upper = float(special.bdtrc(k - 1, n, 0.5)) if k > 0 else 1.0
+    return min(1.0, 2.0 * min(lower, upper))
+
+
 def sign(inputs: TestInputs, days: Sequence[int] | slice) -> TestResult:
     """Sign test, formula (13): Z = (N+ - N/2)/(sqrt(N)/2), N+ = #{CAR_i > 0} (zero counts as not
     positive, as estudy2). N(0,1); ``extra`` also holds the exact two-sided Binomial(N, 1/2) p-value
@@ -1189,7 +1255,7 @@ def sign(inputs: TestInputs, days: Sequence[int] | slice) -> TestResult:
     n = _need(c, "sign", 1)
     npos = int((c.car > 0).sum())
     z = (npos - 0.5 * n) / (0.5 * math.sqrt(n))
-    pb = float(stats.binomtest(npos, n, 0.5).pvalue)
+    pb = _p_binomial_half(npos, n)
     return TestResult(
         "sign",
         z,
@@ -1247,28 +1313,38 @@ def generalized_sign(
     )
 
 
-def _ew_block(inputs: TestInputs, c: _Car) -> np.ndarray:
-    """Estimation residuals followed by the whole event window, used firms only: (n, L1 + L2)."""
+@dataclass(frozen=True)
+class _EwRanks:
+    """Per-column sums of the within-firm ranks over E and the whole event window (one sort per
+    run_tests call, shared by the Corrado, Corrado-Zivney rank and sign tests); the rank matrix
+    itself is not kept."""
 
-    def build() -> np.ndarray:
-        return np.concatenate([_used_rows(inputs, "resid", c), _used_rows(inputs, "ar", c)], axis=1)
-
-    return _memo(("ew_block", c.d.tobytes()), build)
-
-
-def _ew_missing(inputs: TestInputs, c: _Car) -> tuple[np.ndarray, np.ndarray]:
-    """(NaN mask of the E + W block, non-missing firms per column), shared by the Corrado tests."""
-
-    def build() -> tuple[np.ndarray, np.ndarray]:
-        nan = np.isnan(_ew_block(inputs, c))
-        return nan, nan.shape[0] - nan.sum(axis=0)
-
-    return _memo(("ew_missing", c.d.tobytes()), build)
+    t_i: np.ndarray  # non-missing days per firm
+    n_t: np.ndarray  # firms with data per column
+    k_sum: np.ndarray  # sum over the firms with data of K_it
+    kw_sum: np.ndarray  # sum of K_it / (T_i + 1)
+    kbar_sum: np.ndarray  # sum of Kbar_i = (T_i + 1)/2
+    median: np.ndarray  # per firm, over its non-missing days
 
 
-def _ew_ranks(inputs: TestInputs, c: _Car) -> tuple[np.ndarray, np.ndarray]:
-    """Within-firm ranks over E and the whole event window (shared by the Corrado tests)."""
-    return _memo(("ew_ranks", c.d.tobytes()), lambda: _rank_rows(_ew_block(inputs, c)))
+def _ew_ranks(inputs: TestInputs, c: _Car) -> _EwRanks:
+    def build() -> _EwRanks:
+        resid = _used_rows(inputs, "resid", c)
+        k, t_i, med = _rank_rows((resid, _used_rows(inputs, "ar", c)), medians=True, fill=0.0)
+        kbar = (t_i + 1) / 2.0
+        miss_r, miss_c = np.nonzero(k == 0.0)  # ranks are >= 1 where there is data
+        n_t = k.shape[0] - np.bincount(miss_c, minlength=k.shape[1])
+        kbar_sum = kbar.sum() - np.bincount(miss_c, weights=kbar[miss_r], minlength=k.shape[1])
+        return _EwRanks(
+            t_i=t_i,
+            n_t=n_t,
+            k_sum=k.sum(axis=0),
+            kw_sum=k.T @ (1.0 / (t_i + 1.0)),
+            kbar_sum=kbar_sum,
+            median=med,
+        )
+
+    return _memo(("ew_ranks", c.d.tobytes()), build)
 
 
 _CENTRES = ("firm", "pooled")
@@ -1295,10 +1371,12 @@ def corrado_rank(
         )
     c = _car(inputs, days)
     n = _need(c, "corrado_rank", 1)
-    k, t_i = _ew_ranks(inputs, c)
-    kbar = (t_i + 1) / 2.0
-    centre = kbar[:, None] if rank_centre == "firm" else float(kbar.mean())
-    s, cnt = _colsum_fresh(k - centre, *_ew_missing(inputs, c))
+    er = _ew_ranks(inputs, c)
+    t_i, cnt = er.t_i, er.n_t
+    if rank_centre == "firm":  # sum over firms with data of K_it - Kbar_i
+        s = er.k_sum - er.kbar_sum
+    else:
+        s = er.k_sum - float(((t_i + 1) / 2.0).mean()) * cnt
     has = cnt > 0
     dbar = np.zeros_like(s)
     dbar[has] = s[has] / cnt[has]
@@ -1347,14 +1425,13 @@ def corrado_zivney_rank(inputs: TestInputs, days: Sequence[int] | slice) -> Test
     """
     c = _car(inputs, days)
     n = _need(c, "corrado_zivney_rank", 1)
-    k, t_i = _ew_ranks(inputs, c)
-    u = k / (t_i[:, None] + 1.0)
-    u -= 0.5
+    er = _ew_ranks(inputs, c)
     z, su = _cz_statistic(
         inputs,
         c,
-        *_colsum_fresh(u, *_ew_missing(inputs, c)),
-        t_i,
+        er.kw_sum - 0.5 * er.n_t,  # sum over firms with data of U_it - 1/2
+        er.n_t,
+        er.t_i,
         "corrado_zivney_rank: the rank dispersion S_U",
     )
     return TestResult(
@@ -1379,17 +1456,21 @@ def corrado_zivney_sign(inputs: TestInputs, days: Sequence[int] | slice) -> Test
     """
     c = _car(inputs, days)
     n = _need(c, "corrado_zivney_sign", 1)
-    block = _ew_block(inputs, c)
-    nan_ew, _ = _ew_missing(inputs, c)
-    t_i = nan_ew.shape[1] - nan_ew.sum(axis=1)
-    srt = np.sort(block, axis=1)  # NaN last
-    lo = np.take_along_axis(srt, ((t_i - 1) // 2)[:, None], axis=1)[:, 0]
-    hi = np.take_along_axis(srt, (t_i // 2)[:, None], axis=1)[:, 0]
-    med = (lo + hi) / 2.0
-    g = np.subtract(block, med[:, None])
-    np.sign(g, out=g)
-    s, cnt = _colsum_fresh(g, *_ew_missing(inputs, c)) if np.isfinite(med).all() else _colsum(g)
-    z, sg = _cz_statistic(inputs, c, s, cnt, t_i, "corrado_zivney_sign: the sign dispersion S_G")
+    er = _ew_ranks(inputs, c)  # the medians come from the sort behind the Corrado ranks
+    med = er.median[:, None]
+    sums = []
+    for part in (_used_rows(inputs, "resid", c), _used_rows(inputs, "ar", c)):
+        g = np.subtract(part, med)
+        np.sign(g, out=g)  # NaN stays NaN: not summed
+        sums.append(np.sum(g, axis=0, where=~np.isnan(g)))
+    z, sg = _cz_statistic(
+        inputs,
+        c,
+        np.concatenate(sums),
+        er.n_t,
+        er.t_i,
+        "corrado_zivney_sign: the sign dispersion S_G",
+    )
     return TestResult(
         "corrado_zivney_sign",
         z,
@@ -1417,12 +1498,20 @@ def wilcoxon(inputs: TestInputs, days: Sequence[int] | slice) -> TestResult:
     nz = x.size
     if nz == 0:
         raise EstimationError("wilcoxon: every CAR is exactly 0, so there is nothing to rank")
-    r, _ = _rank_rows(np.abs(x)[None, :])
+    ax = np.abs(x)
+    r, _ = _rank_rows(ax[None, :])
     wplus = float(r[0][x > 0].sum())
-    z = (wplus - nz * (nz + 1) / 4) / math.sqrt(nz * (nz + 1) * (2 * nz + 1) / 24)
-    ties = np.unique(np.abs(x)).size < nz
+    mean_w = nz * (nz + 1) / 4
+    var_w = nz * (nz + 1) * (2 * nz + 1) / 24
+    z = (wplus - mean_w) / math.sqrt(var_w)
+    t = np.unique(ax, return_counts=True)[1]
+    ties = t.size < nz
     method = "exact" if (nz <= 50 and not ties) else "asymptotic"
-    p = float(stats.wilcoxon(x, zero_method="wilcox", method=method).pvalue)
+    if method == "exact":
+        p = float(stats.wilcoxon(x, zero_method="wilcox", method=method).pvalue)
+    else:  # scipy.stats.wilcoxon's tie-corrected normal approximation (no continuity correction)
+        se = math.sqrt(var_w - float((t.astype(float) ** 3 - t).sum()) / 48)
+        p = _fl(_p_norm((wplus - mean_w) / se)) if se > 0 else 1.0
     dist = f"exact signed-rank (n={nz})" if method == "exact" else "N(0,1) approx., tie-corrected"
     return TestResult(
         "wilcoxon",
@@ -1439,13 +1528,21 @@ def wilcoxon(inputs: TestInputs, days: Sequence[int] | slice) -> TestResult:
 _CONSTANTS = ("kp2011", "stata")
 
 
-def _grank_ranks(
-    inputs: TestInputs, c: _Car
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Ranks of the generalized SAR series (estimation days + 1 CAR point), the per-firm counts
-    T_i, the NaN mask of the ranks and the per-column counts N_t (computed once per run)."""
+@dataclass(frozen=True)
+class _GrankRanks:
+    """Per-column sums of the GRANK ranks (estimation days + the CAR point), computed once per
+    run_tests call; the rank matrix itself is not kept."""
 
-    def build() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    t_i: np.ndarray  # points with data per firm
+    n_t: np.ndarray  # firms with data per column
+    u_sum: dict[str, np.ndarray]  # per constants variant: sum over firms with data of K/T_i*
+    k_event: np.ndarray  # rank of the CAR point per firm (NaN if missing)
+
+
+def _grank_ranks(inputs: TestInputs, c: _Car) -> _GrankRanks:
+    """Ranks of the generalized SAR series (estimation days + 1 CAR point) per firm."""
+
+    def build() -> _GrankRanks:
         sigma = np.asarray(inputs.sigma, dtype=float)[c.used]
         scar = c.car / (sigma * np.sqrt(_car_factor(inputs, c)))
         scar_star = scar / _sd(scar, "standardized CARs")
@@ -1453,9 +1550,17 @@ def _grank_ranks(
         gs = np.empty((resid.shape[0], resid.shape[1] + 1))
         np.divide(resid, sigma[:, None], out=gs[:, :-1])
         gs[:, -1] = scar_star
-        k, t_i = _rank_rows(gs)
-        nan = np.isnan(k)
-        return k, t_i, nan, nan.shape[0] - nan.sum(axis=0)
+        k, t_i = _rank_rows(gs, fill=0.0)
+        del gs
+        n_t = np.count_nonzero(k, axis=0)  # ranks are >= 1 where there is data
+        tf = t_i.astype(float)
+        stata = np.divide(1.0, tf, out=np.zeros_like(tf), where=t_i > 0)
+        return _GrankRanks(
+            t_i=t_i,
+            n_t=n_t,
+            u_sum={"kp2011": k.T @ (1.0 / (tf + 1.0)), "stata": k.T @ stata},
+            k_event=np.where(k[:, -1] > 0, k[:, -1], np.nan),
+        )
 
     return _memo(("grank_ranks", c.d.tobytes()), build)
 
@@ -1481,10 +1586,9 @@ def grank(
         )
     c = _car(inputs, days)
     n = _need(c, "grank", 2)
-    k, t_i, nan, count = _grank_ranks(inputs, c)
-    u = k / (t_i + 1.0 if constants == "kp2011" else t_i.astype(float))[:, None]
-    u -= 0.5  # centred standardized ranks U_it
-    s, cnt = _colsum_fresh(u, nan, count)
+    gr = _grank_ranks(inputs, c)
+    cnt = gr.n_t
+    s = gr.u_sum[constants] - 0.5 * cnt  # sums of the centred standardized ranks U_it
     has = cnt > 0
     ubar = s[has] / cnt[has]
     nt = cnt[has]
@@ -1523,8 +1627,9 @@ def grank_z(inputs: TestInputs, days: Sequence[int] | slice) -> TestResult:
     """
     c = _car(inputs, days)
     n = _need(c, "grank_z", 2)
-    k, t_i, _, _ = _grank_ranks(inputs, c)
-    u0 = float((k[:, -1] / (t_i + 1.0) - 0.5).mean())
+    gr = _grank_ranks(inputs, c)
+    t_i = gr.t_i
+    u0 = float((gr.k_event / (t_i + 1.0) - 0.5).mean())
     var = float(((t_i - 1.0) / (t_i + 1.0)).sum()) / (12.0 * n * n)
     z = u0 / math.sqrt(var)
     return TestResult("grank_z", z, _fl(_p_norm(z)), n, "GRANK-Z, KP constants", "N(0,1)", None)

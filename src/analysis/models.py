@@ -117,7 +117,7 @@ class FitArrays:
     resid: np.ndarray  # (N, L1) estimation residuals, NaN where missing
     ar: np.ndarray  # (N, L2) event-window abnormal returns, NaN where missing
     expected: np.ndarray  # (N, L2) expected (normal) returns in the window
-    cov: np.ndarray  # (N, L2, L2) prediction-error covariance factor C_i
+    cov: np.ndarray  # (N, L2, L2) prediction-error factor C_i (read-only I broadcast if k = 0)
     r2: np.ndarray  # (N,) R-squared (NaN for models without regressors)
     k: int
     convention: str = "default"
@@ -227,7 +227,7 @@ def fit_arrays(
         resid_raw = y_est
         owned = offset_est is not None
         expected = np.zeros_like(y_evt)
-        cov = np.broadcast_to(np.eye(L2), (N, L2, L2)).copy()
+        cov = np.broadcast_to(np.eye(L2), (N, L2, L2))  # read-only, the same for every firm
     elif k == 1:  # constant mean
         resid_raw = np.where(valid, y_est, 0.0)
         ybar = resid_raw.sum(axis=1) / n
@@ -286,7 +286,7 @@ def fit_arrays(
         resid=resid,
         ar=ar,
         expected=expected,
-        cov=np.ascontiguousarray(cov),
+        cov=cov if cov.strides[0] == 0 else np.ascontiguousarray(cov),
         r2=r2,
         k=k,
         convention=convention,
