@@ -871,13 +871,13 @@ def _pair_corr_total(x: np.ndarray, ok: np.ndarray) -> tuple[float, int]:
     pairs i < j with at least 3 common days (``ok`` True) and variation on them.
 
     With the rows zero-filled (X) and M the missing-day indicator (sparse when few days are
-    missing), every pair sum follows from the Gram matrix and sparse corrections: n_ij = L - |M_i|
-    - |M_j| + (MM')_ij; the sum of x_i over the common days is rowsum_i - (XM')_ij, likewise for
-    x_i^2 with X^2; sum x_i x_j = (XX')_ij. Rows are first centred on their own mean (a
-    correlation is shift invariant) for accuracy. The data are held once, transposed, as
-    [X, X^2]' (L, 2N), which serves both the Gram blocks and the sparse products. The upper
-    triangle is evaluated in blocks of rows (memory O(block x N) for any N), in preallocated
-    buffers: fresh large temporaries cost page faults.
+    missing), every pair sum follows from the Gram matrix and sparse corrections. Each row is
+    first centred on its own mean (a correlation is shift invariant; better accuracy), so its
+    sum is 0 and, over the days common to i and j: n_ij = L - |M_i| - |M_j| + (MM')_ij, the sum
+    of x_i is -(XM')_ij, of x_i^2 is q_i - (X^2 M')_ij, of x_i x_j is (XX')_ij. The data are held
+    once, transposed, as [X, X^2]' (L, 2N), which serves both the Gram blocks and the sparse
+    products. The upper triangle is evaluated in blocks of rows (memory O(block x N) for any N),
+    in preallocated buffers: fresh large temporaries cost page faults.
     """
     keep = ~np.isinf(x).any(axis=1)  # a row with +-inf has no finite correlation
     if not keep.all():
@@ -886,13 +886,11 @@ def _pair_corr_total(x: np.ndarray, ok: np.ndarray) -> tuple[float, int]:
     cnt = ok.sum(axis=1)
     miss_t = ~ok.T
     xt2 = np.empty((L, 2 * n))
-    xt = xt2[:, :n]  # X' zero-filled, each firm centred on its own mean
+    xt = xt2[:, :n]  # X' zero-filled, each firm centred on its own mean (so its row sum is 0)
     np.copyto(xt, x.T)
-    xt[miss_t] = 0.0
-    xt -= xt.sum(axis=0) / np.maximum(cnt, 1)
+    xt -= np.sum(xt, axis=0, where=~miss_t) / np.maximum(cnt, 1)
     xt[miss_t] = 0.0
     np.multiply(xt, xt, out=xt2[:, n:])
-    s = xt.sum(axis=0)
     q = xt2[:, n:].sum(axis=0)
     mi = (L - cnt).astype(float)
     n_miss = int(mi.sum())
@@ -911,35 +909,41 @@ def _pair_corr_total(x: np.ndarray, ok: np.ndarray) -> tuple[float, int]:
             mm = M @ M.T
     need_n3 = L - 2.0 * (mi.max() if n else 0.0) < 3  # some pair may share fewer than 3 days
     nb_max = min(n, _PAIR_BLOCK_ROWS)
-    bufs = np.empty((7, nb_max * n))
+    bufs = np.empty((5, nb_max * n))
     good_buf = np.empty(nb_max * n, dtype=bool)
     lower = np.tri(nb_max, dtype=bool)  # j <= i within a diagonal block: not a pair i < j
     total, count = 0.0, 0
     for a in range(0, n, _PAIR_BLOCK_ROWS):
         b = min(n, a + _PAIR_BLOCK_ROWS)
         nb, nj = b - a, n - a
-        num, nij, sxi, sxj, sxxi, sxxj, tmp = (v[: nb * nj].reshape(nb, nj) for v in bufs)
+        num, nij, di, dj, tmp = (v[: nb * nj].reshape(nb, nj) for v in bufs)
         good = good_buf[: nb * nj].reshape(nb, nj)
         np.matmul(xt[:, a:b].T, xt[:, a:], out=num)  # sum x_i x_j over all days
+        np.copyto(di, q[a:b, None])
+        np.copyto(dj, q[None, a:])
         if M is None:
             nij.fill(L)
-            sxi[:] = s[a:b, None]
-            sxxi[:] = q[a:b, None]
-            sxj[:] = s[None, a:]
-            sxxj[:] = q[None, a:]
+            num *= L
+            di *= L
+            dj *= L
         else:
+            # With the rows summing to 0, the sum of x_i over the days common with j is -P_ij,
+            # P_ij = sum of x_i over j's missing days; likewise Q_ij for x_i^2.
             cols = np.r_[a:b, n + a : n + b]
             if sparse.issparse(M):
                 e0, e1 = indptr[a], indptr[b]
                 block = sparse.csr_array(
                     (ones[e0:e1], days[e0:e1], indptr[a : b + 1] - e0), shape=(nb, L)
                 )
-                p_i = block @ xt2  # (nb, 2n): sums of x_j, x_j^2 over i's missing days
-                p_j = (M @ xt2[:, cols])[a:]  # (nj, 2nb): sums of x_i, x_i^2 over j's
+                p_i = block @ xt2  # (nb, 2n): P_ji, Q_ji (sums over i's missing days)
+                p_j = (M @ xt2[:, cols])[a:]  # (nj, 2nb): P_ij, Q_ij (over j's missing days)
             else:
                 p_i = M[a:b] @ xt2
                 p_j = M[a:] @ xt2[:, cols]
-            # + days missing for both: n_ij = L - |M_i| - |M_j| + |M_i M_j|
+            p_j = np.ascontiguousarray(p_j.T)  # one transposing copy: (2nb, nj)
+            p_ji, q_ji = p_i[:, a:n], p_i[:, n + a :]
+            p_ij, q_ij = p_j[:nb], p_j[nb:]
+            # n_ij = L - |M_i| - |M_j| + |M_i M_j| (days missing for both added back)
             np.subtract(L - mi[a:b, None], mi[None, a:], out=nij)
             if sparse.issparse(mm):
                 e0, e1 = mm.indptr[a], mm.indptr[b]
@@ -948,21 +952,19 @@ def _pair_corr_total(x: np.ndarray, ok: np.ndarray) -> tuple[float, int]:
                 nij[mm_rows[e0:e1][upper] - a, both[upper] - a] += mm.data[e0:e1][upper]
             else:
                 nij += mm[a:b, a:]
-            np.subtract(s[None, a:], p_i[:, a:n], out=sxj)  # sum of x_j over the common days
-            np.subtract(q[None, a:], p_i[:, n + a :], out=sxxj)
-            np.subtract(s[a:b, None], p_j[:, :nb].T, out=sxi)
-            np.subtract(q[a:b, None], p_j[:, nb:].T, out=sxxi)
-        num *= nij
-        np.multiply(sxi, sxj, out=tmp)
-        num -= tmp  # n sum x_i x_j - sum x_i sum x_j
-        sxxi *= nij
-        sxi *= sxi
-        sxxi -= sxi  # n sum x_i^2 - (sum x_i)^2
-        sxxj *= nij
-        sxj *= sxj
-        sxxj -= sxj
-        den = sxxi
-        den *= sxxj
+            num *= nij
+            np.multiply(p_ij, p_ji, out=tmp)
+            num -= tmp  # n sum x_i x_j - sum x_i sum x_j
+            di -= q_ij
+            di *= nij
+            np.multiply(p_ij, p_ij, out=tmp)
+            di -= tmp  # n sum x_i^2 - (sum x_i)^2
+            dj -= q_ji
+            dj *= nij
+            np.multiply(p_ji, p_ji, out=tmp)
+            dj -= tmp
+        den = di
+        den *= dj
         np.greater(den, 0.0, out=good)
         if need_n3:
             good &= nij >= 3

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
+from scipy.linalg import blas
 
 from analysis.errors import EstimationError, SpecificationError
 
@@ -366,8 +367,12 @@ def _ols_common(
     G = np.where(rows_ok[:, None], Fz - c, 0.0)
     iu = np.triu_indices(f)
     W = np.concatenate([G, G[:, iu[0]] * G[:, iu[1]], Fz * Fz], axis=1)
-    vf = valid.astype(float)
-    sums = vf @ W  # (N, f + f(f+1)/2 + f)
+    # sums of W over each firm's valid days (N, f + f(f+1)/2 + f): the column totals minus the
+    # firm's invalid days (few), without an N x L1 indicator matrix
+    bad_r, bad_t = np.nonzero(~valid)
+    sums = np.repeat(W.sum(axis=0)[None, :], N, axis=0)
+    for j in range(W.shape[1]):
+        sums[:, j] -= np.bincount(bad_r, weights=W[bad_t, j], minlength=N)
     yz = np.where(valid, y, 0.0)
     ybar = yz.sum(axis=1) / n
     g = sums[:, :f]
@@ -380,9 +385,10 @@ def _ols_common(
     Sinv, b = _solve(S, sfy)
     a = ybar - (b * gbar).sum(axis=1)  # intercept on the centred regressors
     params = np.concatenate([(a - b @ c)[:, None], b], axis=1)
-    fitted = np.matmul(b, G.T, out=vf)  # reuse the indicator's memory
-    fitted += a[:, None]
-    resid_raw = np.subtract(yz, fitted, out=yz)  # residuals on the valid days
+    # residuals on the valid days, in place: yz - a - b G' (BLAS dgemm on yz' with beta = 1)
+    yz -= a[:, None]
+    out = blas.dgemm(alpha=-1.0, a=G, b=b, trans_b=True, beta=1.0, c=yz.T, overwrite_c=True)
+    resid_raw = yz if np.shares_memory(out, yz) else out.T  # (f2py copies a non-Fortran c)
     Fe = np.nan_to_num(X_evt[..., 1:]) - c
     if Fe.ndim == 2:
         expected = a[:, None] + b @ Fe.T
