@@ -1330,6 +1330,9 @@ class _EwRanks:
 
 
 def _ew_ranks(inputs: TestInputs, c: _Car) -> _EwRanks:
+    """K_it, the rank of AR_it among firm i's non-missing days of E and the whole event window,
+    summed per column (the used firms only), and each firm's median over the same days."""
+
     def build() -> _EwRanks:
         resid = _used_rows(inputs, "resid", c)
         k, t_i, med = _rank_rows((resid, _used_rows(inputs, "ar", c)), medians=True, fill=0.0)
