@@ -70,6 +70,26 @@ def _row(check: str, computed, verdict: str, tolerance: str, source: str) -> dic
     }
 
 
+def _market_row(c: pd.Series, inp: Inputs) -> pd.Series:
+    """The market_context row a claim references (its first, if several)."""
+    m = inp.market[inp.market["metric_id"].isin(_refs(c, "market_context"))]
+    if m.empty:
+        raise DataError(f"{c['claim_id']}: reference names no market_context row")
+    return m.iloc[0]
+
+
+def _within_relative(text: str, claimed: float, r: pd.Series, tol: float) -> dict:
+    """Verdict row: the claim within ``tol`` (relative) of the market_context row ``r``."""
+    ok = abs(claimed / r["value"] - 1) <= tol
+    return _row(
+        text,
+        float(r["value"]),
+        CONSISTENT if ok else INCONSISTENT,
+        f"within {tol:.0%}",
+        f"market_context.csv ({r['source_url'].split(' ')[0]})",
+    )
+
+
 def _claim(inp: Inputs, claim_id: str) -> pd.Series:
     c = inp.claims[inp.claims["claim_id"] == claim_id]
     if c.empty:
@@ -368,11 +388,7 @@ def check_china_share(c: pd.Series, inp: Inputs) -> dict:
 def check_market_figure(c: pd.Series, inp: Inputs) -> dict:
     """Claimed market figure vs the referenced market_context row (tolerance 1%); also notes
     other periods of the same metric that the number matches exactly."""
-    mids = _refs(c, "market_context")
-    m = inp.market[inp.market["metric_id"].isin(mids)]
-    if m.empty:
-        raise DataError(f"{c['claim_id']}: reference names no market_context row")
-    r = m.iloc[0]
+    r = _market_row(c, inp)
     v = float(c["claimed_value"])
     same = inp.market[
         (inp.market["metric"] == r["metric"])
@@ -385,14 +401,7 @@ def check_market_figure(c: pd.Series, inp: Inputs) -> dict:
         f"{r['currency']} {r['unit']}; claim {v:g}"
         + (f"; the claim equals the {', '.join(same['period'])} figure" if len(same) else "")
     )
-    ok = abs(v / r["value"] - 1) <= TOL_REL_MARKET
-    return _row(
-        text,
-        float(r["value"]),
-        CONSISTENT if ok else INCONSISTENT,
-        f"within {TOL_REL_MARKET:.0%}",
-        f"market_context.csv ({r['source_url'].split(' ')[0]})",
-    )
+    return _within_relative(text, v, r, TOL_REL_MARKET)
 
 
 def check_share_threshold(c: pd.Series, inp: Inputs) -> dict:
@@ -425,23 +434,12 @@ def check_share_threshold(c: pd.Series, inp: Inputs) -> dict:
 
 def check_orders(c: pd.Series, inp: Inputs) -> dict:
     """Order figures vs the reported FT/Reuters numbers (tolerance 5%)."""
-    mids = _refs(c, "market_context")
-    m = inp.market[inp.market["metric_id"].isin(mids)]
-    if m.empty:
-        raise DataError(f"{c['claim_id']}: reference names no market_context row")
-    r = m.iloc[0]
+    r = _market_row(c, inp)
     v = float(c["claimed_value"])
-    ok = abs(v / r["value"] - 1) <= TOL_REL_ORDERS
     text = (
         f"{r['publisher']} ({r['release_date'].date()}): {r['metric']} = {r['value']:g} {r['unit']}"
     )
-    return _row(
-        text,
-        float(r["value"]),
-        CONSISTENT if ok else INCONSISTENT,
-        f"within {TOL_REL_ORDERS:.0%}",
-        f"market_context.csv ({r['source_url'].split(' ')[0]})",
-    )
+    return _within_relative(text, v, r, TOL_REL_ORDERS)
 
 
 def check_per_company(c: pd.Series, inp: Inputs) -> dict:
