@@ -139,6 +139,26 @@ def test_wrong_claim_changes_verdict():
     assert not np.isnan(_run(claims).to_frame().set_index("claim_id").loc["C11", "computed"])
 
 
+def test_select_claims_in_order_and_unknown_ids():
+    res = _run()
+    rows = res.select(["C11", "C01"])
+    assert rows.index.tolist() == ["C11", "C01"] and rows.index.name == "claim_id"
+    assert rows.loc["C01", "verdict"] == res.verdicts["C01"]
+    assert res.select("C03").index.tolist() == ["C03"]  # one id given as a string
+    valid = ", ".join(f"C{i:02d}" for i in range(1, 21))
+    with pytest.raises(SpecificationError) as exc:
+        res.select(["C01", "C99", "c2"])
+    assert str(exc.value) == f"unknown claim id(s) C99, c2; valid claim ids: {valid}"
+    with pytest.raises(SpecificationError) as exc:
+        res.select([])
+    assert str(exc.value) == f"no claim ids given; valid claim ids: {valid}"
+    with pytest.raises(SpecificationError) as exc:
+        res.select(None)
+    assert str(exc.value) == (
+        f"claim ids must be a list such as ['C01', 'C03'], got None; valid claim ids: {valid}"
+    )
+
+
 @pytest.mark.realdata
 def test_run_factcheck_real(real_prices):
     res = fc.run_factcheck()

@@ -823,7 +823,7 @@ def test_rbar_matrix_fallback_matches_pattern_groups(monkeypatch):
 
 
 # ------------------------------------------------------------------------------------------
-# Fast paths (issue 3): the same numbers as the plain definitions
+# Fast paths: the same numbers as the plain definitions
 # ------------------------------------------------------------------------------------------
 
 

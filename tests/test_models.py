@@ -59,7 +59,7 @@ def test_vectorized_equals_statsmodels(f):
 
 
 def test_market_model_car_variance_closed_form():
-    """sigma^2 [L2 + L2^2/L1 + (sum(Rm - mean))^2 / Smm] (formulas note, eq. 2)."""
+    """sigma^2 [L2 + L2^2/L1 + (sum(Rm - mean))^2 / Smm] (formula (2), docs/formulas.md)."""
     y_est, X_est, y_evt, X_evt = _panel(missing=False)
     fit = fit_arrays(y_est, X_est, y_evt, X_evt, spec=make_spec("market_model", "SPY"))
     m = X_est[0, :, 1]

@@ -7,7 +7,7 @@
 >>> res.car((0, 3))          # CAR with its standard error and tests
 >>> res.to_frame()           # tidy AR/CAR by firm and day
 
-Conventions (DESIGN.md): simple returns of the adjusted close on the NYSE session grid; day 0 by
+Conventions (README, "Conventions"): simple returns of the adjusted close on the NYSE session grid; day 0 by
 :func:`analysis.calendar.resolve_day0` (stated in every output); estimation and event windows in
 trading days relative to day 0, which must not overlap; missing returns are dropped from estimation
 (count reported) and leave the AR missing in the event window (tests report the N they used).
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -34,6 +34,7 @@ from analysis.models import (
     event_dummy_regression,
     fit_arrays,
     make_spec,
+    own_regressor_error,
 )
 from analysis.returns import returns_from_prices
 
@@ -60,6 +61,34 @@ def _as_window(value: Window | str | Sequence[int], what: str) -> Window:
             f"{what} window {calendar.format_window((a, b))} starts after it ends"
         )
     return a, b
+
+
+def as_symbols(value: object, what: str = "symbols", example: str = "'NVDA'") -> list[str]:
+    """Normalized symbols from one symbol or a list of them (a string is one symbol, never its
+    letters); ``what`` and ``example`` name the argument in the error."""
+    from analysis.prices import normalize_symbol
+
+    if isinstance(value, str):
+        items = [value]
+    elif isinstance(value, Iterable) and not isinstance(value, bytes | Mapping):
+        items = list(value)
+    else:
+        second = "'AMD'" if example == "'NVDA'" else "'SOXX'"
+        raise SpecificationError(
+            f"{what} must be a symbol such as {example} or a list of symbols such as "
+            f"[{example}, {second}], got {value!r}"
+        )
+    return [normalize_symbol(s) for s in items]
+
+
+def check_alpha(alpha: object) -> float:
+    """A significance level strictly between 0 and 1, else a clear error."""
+    ok = isinstance(alpha, int | float | np.floating) and not isinstance(alpha, bool)
+    if not ok or not 0 < float(alpha) < 1:
+        raise SpecificationError(
+            f"alpha must be a probability strictly between 0 and 1 (e.g. 0.05), got {alpha!r}"
+        )
+    return float(alpha)
 
 
 def _check_windows(estimation: Window, window: Window) -> None:
@@ -214,9 +243,12 @@ def event_study(
         ("2023-10-17T17:27"), shared by all firms; or a mapping firm -> event for distinct dates.
     market : str
         The market index for ``market_model`` / ``market_adjusted`` (e.g. "SPY", "QQQ", "SOXX").
+        A firm may not be its own market or factor: the same symbol is a SpecificationError, a
+        firm the regressors explain almost exactly (1 - R^2 below
+        :data:`analysis.models.MIN_UNEXPLAINED_SHARE`) an EstimationError.
     model : {"market_model", "market_adjusted", "constant_mean", "factor_model"}
-    factors : list of str
-        Regressors of ``factor_model`` (e.g. ["SPY", "SOXX"]).
+    factors : str or list of str
+        Regressors of ``factor_model`` (e.g. ["SPY", "SOXX"]; a string is one symbol).
     estimation, window : (int, int) or "a:b"
         Trading days relative to day 0; they must not overlap.
     car_window : (int, int), optional
@@ -231,18 +263,31 @@ def event_study(
     """
     from analysis.prices import normalize_symbol
 
-    syms = [normalize_symbol(s) for s in ([symbols] if isinstance(symbols, str) else symbols)]
+    syms = as_symbols(symbols)
     if not syms:
         raise SpecificationError("no symbols given")
     if len(set(syms)) != len(syms):
         raise SpecificationError(f"symbols repeat: {', '.join(syms)}")
     if isinstance(event, Mapping):
         event = {normalize_symbol(k): v for k, v in event.items()}
+    if prices is not None and not isinstance(prices, pd.DataFrame):
+        raise SpecificationError(
+            "prices must be a DataFrame of adjusted closes (dates x symbols), "
+            f"got {type(prices).__name__}"
+        )
+    if isinstance(min_estimation, bool) or not isinstance(min_estimation, int | np.integer):
+        raise SpecificationError(
+            "min_estimation must be a whole number of estimation returns (e.g. 30), "
+            f"got {min_estimation!r}"
+        )
     spec = make_spec(
         model,
         normalize_symbol(market) if market else market,
-        [normalize_symbol(f) for f in factors] if factors else factors,
+        as_symbols(factors, "factors", "'SPY'") if factors is not None else None,
     )
+    own = own_regressor_error(syms, spec)
+    if own is not None:
+        raise own
     est_w = _as_window(estimation, "estimation")
     evt_w = _as_window(window, "event")
     _check_windows(est_w, evt_w)
@@ -402,7 +447,7 @@ class CARResult:
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Per-firm CAR confidence intervals from t(L_i - k) and the exact CAR variance."""
-        q = stats.t.ppf(1 - alpha / 2, self.dof.to_numpy())
+        q = stats.t.ppf(1 - check_alpha(alpha) / 2, self.dof.to_numpy())
         return pd.DataFrame({"lower": self.car - q * self.se, "upper": self.car + q * self.se})
 
     def __float__(self) -> float:
@@ -498,6 +543,8 @@ class EventStudyResults:
 
     def window_dates(self, which: str = "event") -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last date of the ``"event"`` or ``"estimation"`` window (first firm)."""
+        if which not in ("event", "estimation"):
+            raise SpecificationError(f"which must be 'event' or 'estimation', got {which!r}")
         arr = self._design.evt_dates if which == "event" else self._design.est_dates
         return pd.Timestamp(arr[0, 0]), pd.Timestamp(arr[0, -1])
 
@@ -538,8 +585,15 @@ class EventStudyResults:
         """Calendar date of each relative day for each firm."""
         return pd.DataFrame(self._design.evt_dates.T, index=self.ar.index, columns=self.firms)
 
-    def _days(self, window: Window | str | None) -> tuple[Window, np.ndarray]:
-        w = self._car_window if window is None else _as_window(window, "CAR")
+    def _days(self, window: Window | str | None, hint: str = "") -> tuple[Window, np.ndarray]:
+        try:
+            w = self._car_window if window is None else _as_window(window, "CAR")
+        except calendar.WindowError as exc:
+            raise calendar.WindowError(
+                f"{exc}; a window must lie inside the event window "
+                f"{calendar.format_window(self._window)} (leave it out for the CAR window "
+                f"{calendar.format_window(self._car_window)}){hint}"
+            ) from None
         if w[0] < self._window[0] or w[1] > self._window[1]:
             raise SpecificationError(
                 f"window {calendar.format_window(w)} is not inside the event window {calendar.format_window(self._window)}"
@@ -596,13 +650,43 @@ class EventStudyResults:
     def tests(
         self, window: Window | str | None = None, names: Sequence[str] | None = None, **options
     ) -> TestTable:
-        """Multi-firm tests over ``window`` (needs two or more firms)."""
+        """Multi-firm tests over ``window`` (needs two or more firms); ``names`` chooses among
+        :data:`analysis.inference.MULTI_FIRM_TESTS` (a string is one name; default: all)."""
         if len(self.firms) < 2:
             raise SpecificationError(
                 "multi-firm tests need two or more firms; for one firm use firm_tests() "
                 "(prediction-error t, SQ, event-dummy OLS/HAC)"
             )
-        w, days = self._days(window)
+        multi = ", ".join(inference.MULTI_FIRM_TESTS)
+        if isinstance(window, str) and window in inference.SINGLE_FIRM_TESTS:
+            raise SpecificationError(
+                f"{window!r} is a single-firm test: use firm_tests() for it; "
+                f"multi-firm tests: {multi}"
+            )
+        if isinstance(window, str) and window in inference.MULTI_FIRM_TESTS:
+            a, b = self._window
+            raise SpecificationError(
+                f"{window!r} is a test name, not a window: use tests(names=[{window!r}]), "
+                f"or tests(window, names=[{window!r}]) for a window such as '{a}:{b}'"
+            )
+        w, days = self._days(window, hint=f"; tests are chosen with names=[...] from: {multi}")
+        if isinstance(names, str):
+            names = [names]
+        if names is not None:
+            names = list(names)
+            if not names:
+                raise SpecificationError(
+                    f"names is empty: choose one or more multi-firm tests from: {multi}, "
+                    "or leave names out for all of them"
+                )
+            for n in names:
+                if n in inference.SINGLE_FIRM_TESTS:
+                    raise SpecificationError(
+                        f"{n!r} is a single-firm test: use firm_tests() for it; "
+                        f"multi-firm tests: {multi}"
+                    )
+                if n not in inference.MULTI_FIRM_TESTS:
+                    raise SpecificationError(f"unknown test {n!r}; multi-firm tests: {multi}")
         if names is None:
             # every multi-firm test that the usable cross-section supports; the others are listed
             # with the reason instead of stopping the table
@@ -675,7 +759,7 @@ class EventStudyResults:
 
     def portfolio(self) -> EventStudyResults:
         """The equal-weighted portfolio of the firms treated as one firm (same date only), so the
-        single-firm tests apply to a clustered cross-section (formulas note, section 19b). On a
+        single-firm tests apply to a clustered cross-section (formula (19b), docs/formulas.md). On a
         day when some firms have no return, the portfolio return is the mean of the others."""
         if not self.shared_date:
             raise SpecificationError("a portfolio of firms needs one shared event date")
@@ -728,6 +812,7 @@ class EventStudyResults:
     ) -> pd.DataFrame:
         """Firms whose CAR has the opposite sign to the CAAR, with their prediction-error p-value
         and whether it is below ``alpha`` (several firms only)."""
+        alpha = check_alpha(alpha)
         cr = self.car(window)
         sign = np.sign(cr.caar)
         df = cr.to_frame().dropna(subset=["car"])
@@ -786,6 +871,7 @@ class EventStudyResults:
 
     def conclusion(self, window: Window | str | None = None, alpha: float = 0.05) -> str:
         """A plain-language paragraph stating the estimate, its uncertainty and the main tests."""
+        alpha = check_alpha(alpha)
         cr = self.car(window)
         w = calendar.format_window(cr.window)
         days = self._days(cr.window)[1]
@@ -883,7 +969,7 @@ class EventStudyResults:
         return df
 
     def to_dict(self) -> dict:
-        """The ``study --json`` document (keys as in DESIGN.md; dates ISO)."""
+        """The ``study --json`` document (keys as in the README, "Command line"; dates ISO)."""
         cr = self.car()
         ft = self.firm_tests()
         est0, est1 = self.window_dates("estimation")
@@ -1106,6 +1192,17 @@ def compare(
     results: Mapping[str, EventStudyResults], window: Window | str | None = None
 ) -> pd.DataFrame:
     """Several studies side by side: per study and firm the CAR, its se, t and p, day 0 and model."""
+    how = "a mapping of label -> event_study(...) results, e.g. {'SPY': res_spy, 'QQQ': res_qqq}"
+    if not isinstance(results, Mapping):
+        raise SpecificationError(f"compare() takes {how}; got {type(results).__name__}")
+    if not results:
+        raise SpecificationError(f"compare() got no studies: pass {how}")
+    for label, res in results.items():
+        if not isinstance(res, EventStudyResults):
+            raise SpecificationError(
+                f"compare(): study {label!r} is {type(res).__name__}, not the result of "
+                "event_study(...)"
+            )
     rows = []
     for label, res in results.items():
         cr = res.car(window)

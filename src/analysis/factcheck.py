@@ -8,6 +8,7 @@ claim's ``check`` column; :func:`run_factcheck` is the I/O edge that loads every
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -487,6 +488,29 @@ class FactCheck:
     @property
     def verdicts(self) -> pd.Series:
         return self.table.set_index("claim_id")["verdict"]
+
+    def select(self, claim_ids: str | Sequence[str]) -> pd.DataFrame:
+        """The rows of ``claim_ids`` (a string is one id), in that order, indexed by claim id;
+        an unknown id is an error listing the valid ones."""
+        valid = list(self.table["claim_id"])
+        if isinstance(claim_ids, str):
+            ids = [claim_ids]
+        elif isinstance(claim_ids, Iterable):
+            ids = list(claim_ids)
+        else:
+            raise SpecificationError(
+                f"claim ids must be a list such as ['C01', 'C03'], got {claim_ids!r}; "
+                f"valid claim ids: {', '.join(valid)}"
+            )
+        if not ids:
+            raise SpecificationError(f"no claim ids given; valid claim ids: {', '.join(valid)}")
+        unknown = [c for c in ids if c not in valid]
+        if unknown:
+            raise SpecificationError(
+                f"unknown claim id(s) {', '.join(map(str, unknown))}; "
+                f"valid claim ids: {', '.join(valid)}"
+            )
+        return self.table.set_index("claim_id").loc[ids]
 
     def summary(self) -> str:
         counts = self.table["verdict"].value_counts()

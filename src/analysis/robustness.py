@@ -14,7 +14,8 @@ import pandas as pd
 
 from analysis import calendar
 from analysis.errors import AnalysisError
-from analysis.eventstudy import Window, event_study
+from analysis.eventstudy import Window, as_symbols, check_alpha, event_study
+from analysis.models import make_spec, own_regressor_error
 
 DEFAULT_MODELS: tuple[str, ...] = (
     "market_model",
@@ -42,12 +43,15 @@ def robustness_grid(
 
     ``factor_model`` is run as ``factor_base`` plus each other benchmark (e.g. SPY + SOXX);
     ``constant_mean`` ignores the benchmark and appears once per window and estimation length.
-    A specification that cannot be estimated is kept as a row with its error message.
+    A string is one model or one market. A specification that cannot be estimated is kept as a
+    row with its error message; so is a firm that is the specification's own benchmark (the
+    other firms of that specification keep their numbers).
     """
     from analysis.prices import normalize_symbol
 
-    syms = [normalize_symbol(s) for s in ([symbols] if isinstance(symbols, str) else symbols)]
-    markets = [normalize_symbol(m) for m in markets]
+    syms = as_symbols(symbols)
+    markets = as_symbols(markets, "markets", "'SPY'")
+    models = [models] if isinstance(models, str) else list(models)
     factor_base = normalize_symbol(factor_base)
     if prices is None:
         from analysis import prices as price_mod
@@ -71,9 +75,20 @@ def robustness_grid(
             "estimation": calendar.format_window(tuple(est)),
             "window": calendar.format_window(tuple(win)),
         }
+        own: dict[str, str] = {}
+        firms = syms
         try:
+            spec = make_spec(model, market, factors)
+            for f in syms:
+                err = own_regressor_error([f], spec)
+                if err is not None:
+                    own[f] = str(err)
+            firms = [f for f in syms if f not in own]
+            if not firms:
+                rows += [{**base, "firm": f, "error": msg} for f, msg in own.items()]
+                continue
             res = event_study(
-                syms,
+                firms,
                 event,
                 model=model,
                 market=market,
@@ -85,9 +100,13 @@ def robustness_grid(
             cr = res.car(tests=False)  # per-firm CARs; the cross-section tests are not used here
             sq = res.firm_tests(dummy=False).xs("sq", level="test")["pvalue"]
         except AnalysisError as exc:
-            rows.append({**base, "firm": ",".join(syms), "error": str(exc)})
+            rows += [{**base, "firm": f, "error": msg} for f, msg in own.items()]
+            rows.append({**base, "firm": ",".join(firms), "error": str(exc)})
             continue
-        for firm in res.firms:
+        for firm in syms:
+            if firm in own:
+                rows.append({**base, "firm": firm, "error": own[firm]})
+                continue
             rows.append(
                 {
                     **base,
@@ -107,6 +126,7 @@ def robustness_grid(
 
 def summarize(grid: pd.DataFrame, firm: str | None = None, alpha: float = 0.05) -> str:
     """One sentence on how the CAR behaves across the grid's specifications (one firm)."""
+    alpha = check_alpha(alpha)
     ok = grid[grid["error"] == ""] if "error" in grid else grid
     if firm is not None:
         ok = ok[ok["firm"] == firm]
@@ -115,7 +135,12 @@ def summarize(grid: pd.DataFrame, firm: str | None = None, alpha: float = 0.05) 
     n = len(ok)
     neg = int((ok["car"] < 0).sum())
     sig = int((ok["pvalue"] < alpha).sum())
-    failed = len(grid) - len(grid[grid["error"] == ""]) if "error" in grid else 0
+    failed = 0
+    if "error" in grid:
+        bad = grid[grid["error"] != ""]
+        if firm is not None:
+            bad = bad[bad["firm"].str.split(",").map(lambda fs: firm in fs)]
+        failed = len(bad)
     who = f"{firm}: a" if firm else "A"
     text = (
         f"{who}cross {n} specifications the CAR ranges from {ok['car'].min():+.1%} to "
