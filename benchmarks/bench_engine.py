@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_engine.py [--repeats 7] [--quick]
 
-Workload A (issue 3): 500 firms, 250 estimation days, an 11-day event window on one shared date.
+Workload A: 500 firms, 250 estimation days, an 11-day event window on one shared date.
   * package: every model's ARs (market model, market-adjusted, constant mean, two-factor model,
     vectorized), then every multi-firm test plus the per-firm prediction-error t and SQ test on the
     market model's 11-day CAR.

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import analysis as an
-from tests.test_inference_estudy2 import DATES, FIRMS, OLS, PRINTED, REF, W_PLUS, assert_printed
+from tests.test_inference_estudy2 import DATES, FIRMS, OLS, PRINTED, W_PLUS, assert_printed
 
 COLUMNS = {  # printed column -> (package test, options)
     "bw_1980": ("bw_1980", {}),
@@ -25,8 +25,8 @@ COLUMNS = {  # printed column -> (package test, options)
 
 
 @pytest.fixture(scope="module")
-def study():
-    rates = pd.read_csv(REF / "rates.csv", index_col=0, parse_dates=True)
+def study(estudy2_reference_dir):
+    rates = pd.read_csv(estudy2_reference_dir / "rates.csv", index_col=0, parse_dates=True)
     # prices whose log returns are exactly the vignette's: start each series at 1 the session
     # before its first return (2019-04-01 for the full series, the day before the IPO firms' first)
     first = pd.Timestamp("2019-04-01")

@@ -29,33 +29,24 @@ from analysis.events import (
 
 REPO = Path(__file__).resolve().parents[1]
 REGISTRY = REPO / "data" / "events.csv"
-FACTS = REPO.parent / "shared" / "data" / "facts"
 T = pd.Timestamp
-
-needs_facts = pytest.mark.skipif(
-    not (FACTS / "events.csv").is_file(),
-    reason=f"facts folder {FACTS} absent (it sits beside the checkout in the project workspace)",
-)
-
 
 # ----------------------------------------------------------------------------- building
 
 
-@needs_facts
-def test_rebuild_reproduces_committed_registry_byte_for_byte(tmp_path):
+def test_rebuild_reproduces_committed_registry_byte_for_byte(tmp_path, shared_facts_dir):
     spec = importlib.util.spec_from_file_location(
         "build_events_table", REPO / "scripts" / "build_events_table.py"
     )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     out = tmp_path / "events.csv"
-    assert mod.main([str(FACTS), "--out", str(out)]) == 0
+    assert mod.main([str(shared_facts_dir), "--out", str(out)]) == 0
     assert out.read_bytes() == REGISTRY.read_bytes()
 
 
-@needs_facts
-def test_registry_keeps_every_fact_verbatim():
-    with (FACTS / "events.csv").open(newline="", encoding="utf-8") as fh:
+def test_registry_keeps_every_fact_verbatim(shared_facts_dir):
+    with (shared_facts_dir / "events.csv").open(newline="", encoding="utf-8") as fh:
         facts = list(csv.DictReader(fh))
     with REGISTRY.open(newline="", encoding="utf-8") as fh:
         reg = {r["event_id"]: r for r in csv.DictReader(fh)}

@@ -14,9 +14,6 @@ from analysis import config, facts
 from analysis.errors import DataError, SpecificationError, ValidationError
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-FACTS_DIR = SHARED / "data" / "facts"
-ARTICLE = SHARED / "article" / "000_25fcee98536c66f0.txt"
 
 
 # ---------------------------------------------------------------- parsers
@@ -123,10 +120,8 @@ def test_committed_tables_load_with_known_values():
     assert len(claims) >= 18 and claims["claim_id"].is_unique
 
 
-def test_quotes_are_exact_substrings_of_the_article():
-    if not ARTICLE.is_file():
-        pytest.skip(f"article not found at {ARTICLE} (shared folder absent)")
-    text = ARTICLE.read_text(encoding="utf-8")
+def test_quotes_are_exact_substrings_of_the_article(shared_article):
+    text = shared_article.read_text(encoding="utf-8")
     claims = facts.load_article_claims()
     missing = [
         c for c, q in zip(claims["claim_id"], claims["quote_zh"], strict=True) if q not in text
@@ -134,15 +129,13 @@ def test_quotes_are_exact_substrings_of_the_article():
     assert missing == []
 
 
-def test_committed_tables_equal_rebuild():
-    if not FACTS_DIR.is_dir():
-        pytest.skip(f"shared facts folder {FACTS_DIR} absent: cannot compare with a rebuild")
+def test_committed_tables_equal_rebuild(shared_facts_dir):
     spec = importlib.util.spec_from_file_location(
         "build_fact_tables", REPO / "scripts" / "build_fact_tables.py"
     )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    built = mod.build_tables(FACTS_DIR)
+    built = mod.build_tables(shared_facts_dir)
     for name, text in built.items():
         assert (config.data_dir() / name).read_text(encoding="utf-8") == text, name
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from analysis import facts, hardware
 from analysis.errors import DataError, SpecificationError
-
-SHARED_HW = Path(__file__).resolve().parents[2] / "shared" / "data" / "hardware_series"
 
 
 def _fx() -> pd.Series:
@@ -244,10 +240,8 @@ def test_real_a800_gain_in_usd(real_prices):
     )
 
 
-def test_real_us_retail_rtx4090_window():
-    if not SHARED_HW.is_dir():
-        pytest.skip(f"hardware series folder {SHARED_HW} absent (set ANALYSIS_HARDWARE_DIR)")
-    s = hardware.load_us_retail(SHARED_HW)
+def test_real_us_retail_rtx4090_window(shared_hardware_dir):
+    s = hardware.load_us_retail(shared_hardware_dir)
     out = hardware.retail_event_comparison(s).set_index("product")
     t = out.loc["GeForce RTX 4090"]
     assert (t["n_before"], t["median_before"]) == (24, pytest.approx(2091.99))

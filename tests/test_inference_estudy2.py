@@ -1,6 +1,7 @@
 """Reproduce the printed results of the estudy2 vignette (R package estudy2 0.10.0).
 
-Data and printed numbers: ../shared/reference/estudy2_vignette/{rates.csv, EXPECTED.md}.
+Data and printed numbers: ``reference/estudy2_vignette/{rates.csv, EXPECTED.md}`` of the shared
+folder beside the checkout (fixture ``estudy2_reference_dir``; skipped with the reason when absent).
 estudy2's conventions, matched only through options and the inputs built here: residual sd with
 divisor L_i - 1; Patell factor (L - 2)/(L - 4) (patell_k=2, which k=2 gives anyway); the
 prediction-error factor 1 + 1/L_i + (R_mt - Rbar_m)^2 / S_mm with Rbar_m and S_mm over EVERY market
@@ -17,7 +18,6 @@ gives the printed value, while our own statistic equals the unscaled formula com
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,6 @@ from analysis import inference as inf
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "estudy2_vignette"
 FIRMS = ["AMZN", "ZM", "UBER", "NFLX", "SHOP", "FB", "UPWK"]
 DATES = ["2020-03-16", "2020-03-17", "2020-03-18", "2020-03-19", "2020-03-20"]
 
@@ -79,8 +78,8 @@ def assert_printed(ours: float, printed: str, what: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def vignette():
-    df = pd.read_csv(REF / "rates.csv", index_col=0, parse_dates=True)
+def vignette(estudy2_reference_dir):
+    df = pd.read_csv(estudy2_reference_dir / "rates.csv", index_col=0, parse_dates=True)
     est = df.loc["2019-04-01":"2020-03-13"]
     evt = df.loc["2020-03-16":"2020-03-20"]
     assert [d.strftime("%Y-%m-%d") for d in evt.index] == DATES

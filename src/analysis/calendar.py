@@ -3,8 +3,8 @@
 Sessions, holidays, unscheduled closures and early (13:00) closes all come from
 ``exchange_calendars`` (calendar ``"XNYS"``); nothing here lists a holiday by hand.
 
-Day-0 rule (DESIGN.md, applied only in :func:`resolve_day0`)
------------------------------------------------------------
+Day-0 rule (README, "Conventions"; applied only in :func:`resolve_day0`)
+------------------------------------------------------------------------
 * A clock time (US Eastern) on a trading day: day 0 is that session if the time is before the
   session's real close (16:00, or 13:00 on an early-close day), else the next session. A time
   exactly at the close counts as after it.

@@ -34,3 +34,7 @@ class SpecificationError(AnalysisError):
 
 class EstimationError(AnalysisError):
     """A model could not be estimated for a firm (too few returns, constant series, ...)."""
+
+
+class ConfigError(AnalysisError):
+    """An environment variable names something unusable (a missing folder, an unknown switch)."""

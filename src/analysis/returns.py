@@ -1,6 +1,6 @@
 """Daily returns on the NYSE session grid.
 
-Convention (DESIGN.md): simple returns from the split- and dividend-adjusted close; log returns as
+Convention (README, "Conventions"): simple returns from the split- and dividend-adjusted close; log returns as
 an option. Prices are first placed on the exchange's session grid, so a session the vendor has no
 row for is *missing*, and so are the returns on that session and the next one: a two-day move is
 never booked as one day's return, and nothing is ever filled.

@@ -1,8 +1,10 @@
 """``python -m analysis`` / ``analysis``: the command-line interface.
 
 Each command group lives in its own module exposing ``register(subparsers)``; handlers return an
-exit code. :class:`analysis.errors.AnalysisError` is printed as one clear message (no traceback)
-and exits with status 2.
+exit code. Before any command runs, the path variables (``ANALYSIS_PRICES_DIR`` ...) are made
+absolute against the directory the command was typed in (:func:`analysis.config.resolve_environment`).
+:class:`analysis.errors.AnalysisError` is printed as one clear message (no traceback) and exits
+with status 2.
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     raw = list(argv) if argv is not None else sys.argv[1:]
     args = parser.parse_args(_join_window_values(raw))
     try:
+        from analysis import config
+
+        config.resolve_environment()  # relative paths: against the directory typed in, once
         return int(args.func(args) or 0)
     except AnalysisError as exc:
         print(f"error: {exc}", file=sys.stderr)
