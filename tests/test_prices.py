@@ -24,9 +24,17 @@ def _no_prices_dir(monkeypatch):
     monkeypatch.delenv("ANALYSIS_PRICES_DIR", raising=False)
 
 
-def make_rows(start="2023-01-02", n=10, base=100.0):
-    """n business days of clean OHLCV rows (close = base + i)."""
-    dates = pd.bdate_range(start, periods=n)
+def sessions_from(start, n):
+    """The first n NYSE sessions on or after ``start`` (2023-01-03 -> 01-03 .. 01-17, MLK skipped)."""
+    from analysis import calendar
+
+    start = pd.Timestamp(start)
+    return calendar.sessions(start, start + pd.Timedelta(days=2 * n + 10))[:n]
+
+
+def make_rows(start="2023-01-03", n=10, base=100.0):
+    """n NYSE sessions of clean OHLCV rows (close = base + i)."""
+    dates = sessions_from(start, n)
     rows = []
     for i, d in enumerate(dates):
         c = base + i
@@ -46,7 +54,7 @@ def folder(tmp_path) -> Path:
     d.mkdir()
     write_csv(d / "AAA.csv", make_rows())
     write_csv(d / "INDEX_GSPC.csv", make_rows(base=4000.0))
-    write_csv(d / "CNY_X.csv", make_rows(start="2023-01-03", n=8, base=7.0))
+    write_csv(d / "CNY_X.csv", make_rows(start="2023-01-04", n=8, base=7.0))
     (d / "PROVENANCE.md").write_text("# not a csv\n")
     return d
 
@@ -90,9 +98,9 @@ def test_import_folder_and_load(folder):
     assert isinstance(df.index, pd.DatetimeIndex)
     assert [str(t) for t in df.dtypes] == ["float64"] * 5 + ["int64"]
     assert len(df) == 10
-    assert df.loc["2023-01-04", "close"] == 102.0
-    assert df.loc["2023-01-04", "volume"] == 1002
-    assert prices.load_history("^GSPC").loc["2023-01-02", "close"] == 4000.0
+    assert df.loc["2023-01-05", "close"] == 102.0
+    assert df.loc["2023-01-05", "volume"] == 1002
+    assert prices.load_history("^GSPC").loc["2023-01-03", "close"] == 4000.0
     man = prices.cache_manifest()
     assert list(man.columns) == [
         "symbol",
@@ -106,7 +114,7 @@ def test_import_folder_and_load(folder):
     assert list(man["symbol"]) == ["AAA", "CNY=X", "^GSPC"]
     row = man.set_index("symbol").loc["CNY=X"]
     assert row["source"] == f"csv:{(folder / 'CNY_X.csv').resolve()}"
-    assert (row["first"], row["last"], row["rows"]) == ("2023-01-03", "2023-01-12", 8)
+    assert (row["first"], row["last"], row["rows"]) == ("2023-01-04", "2023-01-13", 8)
     raw = json.loads((config.cache_dir() / "manifest.json").read_text())
     entry = raw["series"]["AAA"]
     for key in (
@@ -164,7 +172,7 @@ def test_unsorted_dates(tmp_path):
     rows[2], rows[3] = rows[3], rows[2]
     err = _import_error(tmp_path, rows)
     assert err.problems == [
-        "BAD.csv line 5: dates not ascending (2023-01-04 comes after 2023-01-05)"
+        "BAD.csv line 5: dates not ascending (2023-01-05 comes after 2023-01-06)"
     ]
 
 
@@ -226,7 +234,7 @@ def test_blank_line_keeps_line_numbers(tmp_path):
     path = tmp_path / "BAD.csv"
     lines = [HEADER] + [",".join(map(str, r)) for r in rows]
     lines.insert(3, "")  # a blank line 4
-    lines[6] = lines[6].replace(",1004", ",-1")  # row of 2023-01-06 is now on line 7
+    lines[6] = lines[6].replace(",1004", ",-1")  # row of 2023-01-09 is now on line 7
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(ValidationError) as info:
         prices.import_csv_file(path)
@@ -285,20 +293,20 @@ def test_range_slicing_and_errors(folder):
     prices.import_csv_folder(folder)
     sl = prices.load_history("AAA", "2023-01-04", "2023-01-06")
     assert list(sl.index.strftime("%Y-%m-%d")) == ["2023-01-04", "2023-01-05", "2023-01-06"]
-    # a weekend/holiday at the edges is not a gap (2022-12-31 Sat .. 2023-01-01 Sun; 01-02 is a
-    # NYSE holiday, yet the series has it: nothing missing)
-    assert len(prices.load_history("AAA", "2022-12-31", "2023-01-15")) == 10
+    # weekends and holidays at the edges are not gaps (2023-01-01 Sun, 01-02 New Year's Day
+    # observed; the series starts 01-03 and ends 01-17, after Martin Luther King Day 01-16)
+    assert len(prices.load_history("AAA", "2022-12-31", "2023-01-17")) == 10
     with pytest.raises(DataError) as info:
         prices.load_history("AAA", "2022-12-01", "2023-01-10")
     msg = str(info.value)
     assert (
-        "AAA: requested 2022-12-01 to 2023-01-10 but the cached series covers only 2023-01-02 to 2023-01-13"
+        "AAA: requested 2022-12-01 to 2023-01-10 but the cached series covers only 2023-01-03 to 2023-01-17"
         in msg
     )
-    assert "NYSE session(s) before 2023-01-02 missing" in msg
+    assert "NYSE session(s) before 2023-01-03 missing" in msg
     with pytest.raises(
         DataError,
-        match=r"AAA: requested open to 2023-02-01 .* covers only 2023-01-02 to 2023-01-13 \(12 NYSE session\(s\) after 2023-01-13",
+        match=r"AAA: requested open to 2023-02-01 .* covers only 2023-01-03 to 2023-01-17 \(11 NYSE session\(s\) after 2023-01-17",
     ):
         prices.load_history("AAA", end="2023-02-01")
     with pytest.raises(DataError, match=r"AAA: end 2023-01-03 is before start 2023-01-05"):
@@ -340,10 +348,10 @@ def test_panels_outer_join_without_filling(folder):
     assert list(px.columns) == ["CNY=X", "AAA"]
     assert px.index.name == "date"
     assert len(px) == 10
-    assert np.isnan(px.loc["2023-01-02", "CNY=X"])  # CNY=X starts a day later: NaN, not filled
+    assert np.isnan(px.loc["2023-01-03", "CNY=X"])  # CNY=X starts a day later: NaN, not filled
     assert px["CNY=X"].isna().sum() == 2
-    assert px.loc["2023-01-04", "AAA"] == pytest.approx(102.0 * 0.99)
-    cl = prices.close("AAA", "2023-01-03", "2023-01-04")
+    assert px.loc["2023-01-05", "AAA"] == pytest.approx(102.0 * 0.99)
+    cl = prices.close("AAA", "2023-01-04", "2023-01-05")
     assert list(cl.columns) == ["AAA"] and list(cl["AAA"]) == [101.0, 102.0]
     with pytest.raises(DataError, match=r"listed more than once: AAA"):
         prices.close(["AAA", "aaa"])
@@ -424,9 +432,27 @@ def test_yahoo_splits_used_for_unlisted_symbol(tmp_path):
 # ---------------------------------------------------------------- cache integrity
 
 
+def cached_file(symbol: str) -> Path:
+    """The parquet file the manifest lists for ``symbol``."""
+    entry = json.loads((config.cache_dir() / "manifest.json").read_text())["series"][symbol]
+    return config.cache_dir() / entry["file"]
+
+
+def test_cache_files_are_named_after_their_content(folder):
+    prices.import_csv_folder(folder)
+    path = cached_file("AAA")
+    sha = prices.cache_manifest().set_index("symbol").loc["AAA", "sha256"]
+    assert path.name == f"AAA.{sha[:16]}.parquet"
+    write_csv(folder / "AAA.csv", make_rows(base=300.0))
+    prices.import_csv_file(folder / "AAA.csv")
+    assert not path.exists()  # the replaced file is deleted once the manifest points elsewhere
+    parquet = sorted(p.name for p in config.cache_dir().glob("*.parquet"))
+    assert parquet == sorted(cached_file(s).name for s in ("AAA", "CNY=X", "^GSPC"))
+
+
 def test_checksum_tampering_is_refused(folder):
     prices.import_csv_folder(folder)
-    path = config.cache_dir() / "AAA.parquet"
+    path = cached_file("AAA")
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
@@ -441,10 +467,10 @@ def test_checksum_tampering_is_refused(folder):
 
 def test_missing_parquet_and_corrupt_manifest(folder):
     prices.import_csv_folder(folder)
-    (config.cache_dir() / "AAA.parquet").unlink()
+    cached_file("AAA").unlink()
     with pytest.raises(
         PriceSourceError,
-        match=r"AAA: cached file .*AAA.parquet is listed in the manifest but cannot be read",
+        match=r"AAA: cached file .*AAA\.[0-9a-f]{16}\.parquet is listed in the manifest but cannot be read",
     ):
         prices.load_history("AAA")
     (config.cache_dir() / "manifest.json").write_text("{not json")
@@ -461,7 +487,7 @@ def _no_temp_files(root: Path) -> bool:
 def test_crash_during_replace_keeps_old_file(folder, monkeypatch):
     prices.import_csv_folder(folder)
     root = config.cache_dir()
-    old_bytes = (root / "AAA.parquet").read_bytes()
+    old_bytes = cached_file("AAA").read_bytes()
     old_manifest = (root / "manifest.json").read_text()
     write_csv(folder / "AAA.csv", make_rows(n=12, base=200.0))
 
@@ -472,10 +498,10 @@ def test_crash_during_replace_keeps_old_file(folder, monkeypatch):
         mp.setattr(prices.os, "replace", boom)
         with pytest.raises(
             DataError,
-            match=r"could not write .*AAA.parquet: .*No space left on device; the previous file is unchanged",
+            match=r"could not write .*AAA\.[0-9a-f]{16}\.parquet: .*No space left on device; the previous file is unchanged",
         ):
             prices.import_csv_file(folder / "AAA.csv")
-    assert (root / "AAA.parquet").read_bytes() == old_bytes
+    assert cached_file("AAA").read_bytes() == old_bytes
     assert (root / "manifest.json").read_text() == old_manifest
     assert _no_temp_files(root)
     assert prices.load_history("AAA")["close"].iat[0] == 100.0
@@ -484,7 +510,7 @@ def test_crash_during_replace_keeps_old_file(folder, monkeypatch):
 def test_crash_mid_write_keeps_old_file(folder, monkeypatch):
     prices.import_csv_folder(folder)
     root = config.cache_dir()
-    old_bytes = (root / "AAA.parquet").read_bytes()
+    old_bytes = cached_file("AAA").read_bytes()
     write_csv(folder / "AAA.csv", make_rows(n=12, base=200.0))
 
     def crash(fd):
@@ -494,7 +520,7 @@ def test_crash_mid_write_keeps_old_file(folder, monkeypatch):
         mp.setattr(prices.os, "fsync", crash)
         with pytest.raises(KeyboardInterrupt):
             prices.import_csv_file(folder / "AAA.csv")
-    assert (root / "AAA.parquet").read_bytes() == old_bytes
+    assert cached_file("AAA").read_bytes() == old_bytes
     assert _no_temp_files(root)
     assert len(prices.load_history("AAA")) == 10
 
@@ -722,6 +748,52 @@ def test_fetch_invalid_rows_are_reported(online):
     (skip,) = report.skipped
     assert "Yahoo's rows failed validation" in skip.reason
     assert skip.problems == ("2024-01-04: close is not positive (-1.0)",)
+
+
+def test_fetch_applies_the_csv_plausibility_checks(online):
+    """Yahoo's rows go through the same checks as a CSV: spikes, non-finite values, sessions."""
+    dates = pd.bdate_range("2024-01-02", "2024-01-12")
+    df = yf_ticker_frame(dates)
+    df.loc[pd.Timestamp("2024-01-05"), ["Open", "High", "Low", "Close", "Adj Close"]] = [
+        300.0,
+        310.0,
+        290.0,
+        300.0,
+        297.0,
+    ]
+    df["Volume"] = df["Volume"].astype("float64")
+    df.loc[pd.Timestamp("2024-01-10"), "Volume"] = np.inf
+    holiday = yf_ticker_frame(pd.DatetimeIndex(["2024-01-15"]), base=110.0)  # MLK Day
+    df = pd.concat([df, holiday])
+    online((yf_assemble({"SPY": df}), {}))
+    report = prices.fetch_yahoo("SPY", "2024-01-02", "2024-01-15")
+    (skip,) = report.skipped
+    assert "Yahoo's rows failed validation" in skip.reason
+    assert skip.problems == (
+        "2024-01-05: adj_close 297.0 is a one-day spike (+194.1% from 100.98 on 2024-01-04, "
+        "then -65.3% to 102.96 on 2024-01-08); check the row against another source and "
+        "correct it",
+        "2024-01-10: volume is not a finite number (inf)",
+        "2024-01-15: 2024-01-15 (Monday) is not an NYSE session (holiday: Dr. Martin Luther King "
+        "Jr. Day); SPY trades on NYSE sessions only: remove the row or correct its date",
+    )
+    assert prices.cache_manifest().empty
+
+
+def test_fetch_notes_an_open_glitch_and_warns(online):
+    dates = pd.bdate_range("2024-01-02", "2024-01-12")
+    df = yf_ticker_frame(dates)
+    df.loc[pd.Timestamp("2024-01-05"), "Open"] = 104.0 * 1.004  # high 104.0
+    online((yf_assemble({"SPY": df}), {}))
+    with pytest.warns(
+        prices.PriceDataWarning, match=r"SPY: imported with 1 note\(s\): 2024-01-05: open"
+    ):
+        report = prices.fetch_yahoo("SPY", "2024-01-02", "2024-01-12")
+    assert report.ok
+    assert report.imported[0].notes == (
+        "plausibility: 2024-01-05: open 104.416 is above the day's high 104.0 (by 0.40%; low "
+        "102.0, high 104.0); imported (no return uses the open)",
+    )
 
 
 def test_rate_limit_retried_with_backoff(online):

@@ -18,9 +18,21 @@ Conventions
   split-adjusted basis, ``ratio`` new shares per old share) merged with the splits Yahoo reports for
   fetched series. For a symbol the committed table lists, it is authoritative and any difference
   with Yahoo over the fetched range is an error; for other symbols Yahoo's list is used.
-* The cache (``config.cache_dir()``) holds one parquet per symbol and ``manifest.json`` (source,
-  retrieval time, yfinance version, range, rows, sha256, splits). Files are written atomically
-  (temp file + ``os.replace``) under an exclusive ``fcntl`` lock; every read checks the sha256.
+* Plausibility (:mod:`analysis._price_checks`, the same for a CSV file and a Yahoo answer): no
+  value may be missing, non-finite or non-positive; dates must be NYSE sessions (FX and futures
+  symbols with ``=`` excepted) and not in the future; the close must lie within the day's
+  low..high (FX excepted); one-day spikes in ``adj_close`` and split-unadjusted closes are
+  refused, each with file, line, date and values. Gaps of more than 10 sessions and an open
+  slightly outside low..high are imported with a :class:`PriceDataWarning` listing the rows.
+* The cache (``config.cache_dir()``) holds one parquet per symbol, named after its content
+  (``NVDA.<sha256 prefix>.parquet``), and ``manifest.json`` (source, retrieval time, yfinance
+  version, range, rows, sha256, splits). A write puts the new parquet next to the old one, then
+  replaces the manifest, then deletes the old file, each step atomic (temp file + ``os.replace``)
+  under an exclusive ``fcntl`` lock: a writer killed at any point leaves every manifest entry
+  pointing at an intact file. Every read checks the sha256 and the entry's fields.
+* With ``ANALYSIS_PRICES_DIR`` set, a series cached from a CSV is imported again when that
+  folder's file for the symbol (found whatever the case of its name) differs from the one
+  imported, be it the same file edited or another folder's.
 """
 
 from __future__ import annotations
@@ -33,6 +45,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import re
 import tempfile
@@ -48,6 +61,13 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
+from analysis._price_checks import (
+    KnownSplit,
+    PriceDataWarning,
+    check_series,
+    nyse_sessions,
+    summarize_notes,
+)
 from analysis.errors import DataError, PriceSourceError, ValidationError
 
 __all__ = [
@@ -55,6 +75,7 @@ __all__ = [
     "PRICE_COLUMNS",
     "ImportReport",
     "ImportedSeries",
+    "PriceDataWarning",
     "SkippedSeries",
     "adj_close",
     "cache_manifest",
@@ -91,6 +112,7 @@ _OFFLINE_ALTERNATIVE = (
     "offline alternative: put {file} in a CSV folder and run `python -m analysis prices import "
     "DIR`, or set ANALYSIS_PRICES_DIR=DIR"
 )
+_PLAUSIBILITY_NOTE = "plausibility: "  # prefix of the notes of the plausibility checks (Yahoo path)
 _YAHOO_FIELDS = {
     "Open": "open",
     "High": "high",
@@ -249,6 +271,13 @@ class ImportReport:
         parts = [f"<p>imported {len(self.imported)} series</p>"]
         if self.imported:
             parts.append(self.to_frame().to_html(index=False))
+            notes = "".join(
+                f"<li>{html.escape(s.symbol)}: {html.escape(n)}</li>"
+                for s in self.imported
+                for n in s.notes
+            )
+            if notes:
+                parts.append(f"<p>notes:</p><ul>{notes}</ul>")
         if self.skipped:
             items = "".join(
                 f"<li><pre>{html.escape(s.describe())}</pre></li>" for s in self.skipped
@@ -265,22 +294,31 @@ class ImportReport:
 def _validate_values(frame: pd.DataFrame, where: Sequence[str]) -> list[str]:
     """Problems in a frame of numeric prices; ``where[i]`` names row i ("line 5", "2023-10-17")."""
     problems: list[tuple[int, str]] = []
+
+    def not_finite(values: np.ndarray, col: str) -> np.ndarray:
+        bad = np.isinf(values)
+        for i in np.flatnonzero(bad):
+            problems.append((i, f"{where[i]}: {col} is not a finite number ({float(values[i])!r})"))
+        return bad
+
     for col in _PRICE_ONLY:
         values = frame[col].to_numpy(dtype="float64")
         for i in np.flatnonzero(np.isnan(values)):
             problems.append((i, f"{where[i]}: {col} is missing (NaN or empty)"))
-        for i in np.flatnonzero(values <= 0):
+        infinite = not_finite(values, col)
+        for i in np.flatnonzero((values <= 0) & ~infinite):
             problems.append((i, f"{where[i]}: {col} is not positive ({float(values[i])!r})"))
     high = frame["high"].to_numpy(dtype="float64")
     low = frame["low"].to_numpy(dtype="float64")
-    for i in np.flatnonzero(high < low):
+    for i in np.flatnonzero((high < low) & np.isfinite(high) & np.isfinite(low)):
         problems.append((i, f"{where[i]}: high {float(high[i])!r} is below low {float(low[i])!r}"))
     vol = frame["volume"].to_numpy(dtype="float64")
     for i in np.flatnonzero(np.isnan(vol)):
         problems.append((i, f"{where[i]}: volume is missing (NaN or empty)"))
-    for i in np.flatnonzero(vol < 0):
+    infinite = not_finite(vol, "volume")
+    for i in np.flatnonzero((vol < 0) & ~infinite):
         problems.append((i, f"{where[i]}: volume is negative ({float(vol[i])!r})"))
-    frac = ~np.isnan(vol) & (vol != np.round(vol))
+    frac = np.isfinite(vol) & (vol != np.round(vol))
     for i in np.flatnonzero(frac):
         problems.append((i, f"{where[i]}: volume {float(vol[i])!r} is not a whole number"))
     problems.sort(key=lambda p: p[0])
@@ -308,6 +346,48 @@ def _validate_dates(dates: pd.DatetimeIndex, where: Sequence[str]) -> list[str]:
     return problems
 
 
+def _known_splits(symbol: str, yahoo: Sequence[dict] | None = None) -> list[KnownSplit]:
+    """Splits on record for the plausibility checks: the committed table, then Yahoo's list."""
+    out: list[KnownSplit] = []
+    try:
+        table = _committed_splits()
+    except DataError:
+        table = None  # an unreadable table is reported where splits are used
+    if table is not None:
+        mine = table[table["symbol"] == symbol]
+        out += [
+            KnownSplit(pd.Timestamp(d), float(r), "data/splits.csv")
+            for d, r in zip(mine["date"], mine["ratio"], strict=True)
+        ]
+    listed = {s.date for s in out}
+    for item in yahoo or ():
+        d = pd.Timestamp(item["date"])
+        if d not in listed:
+            out.append(KnownSplit(d, float(item["ratio"]), "Yahoo's split list"))
+    return out
+
+
+def _validate_frame(
+    symbol: str,
+    frame: pd.DataFrame,
+    dates: pd.DatetimeIndex,
+    where: Sequence[str],
+    yahoo_splits: Sequence[dict] | None = None,
+) -> tuple[list[str], list[str]]:
+    """Every check of one series, CSV or Yahoo alike: (problems that refuse it, notes)."""
+    problems = _validate_dates(dates, where) + _validate_values(frame, where)
+    checked = frame.loc[:, list(_PRICE_ONLY)].set_axis(pd.DatetimeIndex(dates), axis=0)
+    found = check_series(symbol, checked, where, splits=_known_splits(symbol, yahoo_splits))
+    return problems + found.problems, found.notes
+
+
+def _announce(notes: dict[str, Sequence[str]], stacklevel: int = 3) -> None:
+    """Emit one :class:`PriceDataWarning` listing the notes of the series that have some."""
+    texts = [summarize_notes(sym, n) for sym, n in notes.items() if n]
+    if texts:
+        warnings.warn(PriceDataWarning("\n".join(texts)), stacklevel=stacklevel)
+
+
 def _finish_frame(frame: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
     out = frame.loc[:, list(PRICE_COLUMNS)].copy()
     for col in _PRICE_ONLY:
@@ -324,8 +404,9 @@ def _finish_frame(frame: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-def _read_csv_file(path: Path, symbol: str) -> pd.DataFrame:
-    """Parse and validate one CSV; raise ValidationError listing file + line of every problem."""
+def _read_csv_file(path: Path, symbol: str) -> tuple[pd.DataFrame, list[str]]:
+    """Parse and validate one CSV -> (frame, notes); ValidationError lists file + line of every
+    problem."""
     label = path.name
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
@@ -400,11 +481,11 @@ def _read_csv_file(path: Path, symbol: str) -> pd.DataFrame:
             problems.append(f"{good_where[i]}: {col} {text.iat[i]!r} is not a number")
         numeric[col] = num.astype("float64")
     date_index = pd.DatetimeIndex(dates)
-    problems.extend(_validate_dates(date_index, good_where))
-    problems.extend(_validate_values(numeric, good_where))
+    found, notes = _validate_frame(symbol, numeric, date_index, good_where)
+    problems.extend(found)
     if problems:
         raise ValidationError(msg, _sort_problems(problems))
-    return _finish_frame(numeric, date_index)
+    return _finish_frame(numeric, date_index), notes
 
 
 def _sort_problems(problems: list[str]) -> list[str]:
@@ -428,19 +509,60 @@ def import_csv_file(path: str | os.PathLike[str], symbol: str | None = None) -> 
 
     The symbol defaults to the one the file name encodes (:func:`filename_to_symbol`). A bad file
     raises :class:`ValidationError` listing file and line of every problem; nothing is written.
+    Rows worth a look that do not stop the import (a long gap, an open slightly outside the
+    day's range) are in the result's ``notes`` and emitted as one :class:`PriceDataWarning`.
     """
+    imported = _import_csv(path, symbol)
+    _announce({imported.symbol: imported.notes})
+    return imported
+
+
+def _import_csv(path: str | os.PathLike[str], symbol: str | None = None) -> ImportedSeries:
     p = Path(path).expanduser().resolve()
     sym = normalize_symbol(symbol) if symbol is not None else filename_to_symbol(p)
     if not p.is_file():
         raise PriceSourceError(f"{sym}: CSV file {p} does not exist")
-    frame = _read_csv_file(p, sym)
+    frame, notes = _read_csv_file(p, sym)
     entry = {
         "source": f"csv:{p}",
         "source_sha256": _sha256_file(p),
         "yfinance_version": None,
         "splits": None,
     }
-    return _write_series(sym, frame, entry)
+    return _write_series(sym, frame, entry, notes)
+
+
+def _folder_files(root: Path) -> tuple[dict[str, Path], list[SkippedSeries]]:
+    """The CSV of each symbol in ``root`` (names in any case: ``nvda.csv`` holds NVDA), and the
+    files that name no symbol or a symbol another file already holds (first in sorted order)."""
+    files = sorted(
+        p
+        for p in root.iterdir()
+        if p.suffix.lower() == ".csv" and not p.name.startswith(".") and p.is_file()
+    )
+    by_symbol: dict[str, Path] = {}
+    odd: list[SkippedSeries] = []
+    for p in files:
+        try:
+            sym = filename_to_symbol(p)
+        except DataError as exc:
+            odd.append(SkippedSeries(p.name, str(exc)))
+            continue
+        if sym in by_symbol:
+            odd.append(SkippedSeries(p.name, f"{by_symbol[sym].name} already holds {sym}"))
+            continue
+        by_symbol[sym] = p
+    return by_symbol, odd
+
+
+def _folder_csv(root: Path, symbol: str) -> Path | None:
+    """The file of ``symbol`` in the CSV folder ``root`` (as ``prices import`` would pick it)."""
+    exact = root / symbol_to_filename(symbol)
+    try:
+        by_symbol, _ = _folder_files(root)
+    except OSError:
+        return exact if exact.is_file() else None
+    return by_symbol.get(symbol)
 
 
 def import_csv_folder(
@@ -450,33 +572,25 @@ def import_csv_folder(
 
     Each file is validated on its own: a bad file is skipped (its reasons, with line numbers, are in
     the report) and the others are imported. Files that are not CSV (``PROVENANCE.md``) are ignored.
+    Notes on imported series are in the report and emitted as one :class:`PriceDataWarning`.
     """
     root = Path(folder).expanduser().resolve()
     if not root.is_dir():
         raise PriceSourceError(f"price folder {root} does not exist or is not a folder")
-    files = sorted(
-        p
-        for p in root.iterdir()
-        if p.is_file() and p.suffix.lower() == ".csv" and not p.name.startswith(".")
-    )
     wanted = None if symbols is None else [normalize_symbol(s) for s in symbols]
     imported: list[ImportedSeries] = []
     skipped: list[SkippedSeries] = []
-    by_symbol: dict[str, Path] = {}
-    for p in files:
-        try:
-            sym = filename_to_symbol(p)
-        except DataError as exc:
-            if wanted is None:
-                skipped.append(SkippedSeries(p.name, str(exc)))
-            continue
-        if sym in by_symbol:
-            skipped.append(SkippedSeries(p.name, f"{by_symbol[sym].name} already holds {sym}"))
-            continue
-        by_symbol[sym] = p
+    try:
+        by_symbol, odd = _folder_files(root)
+    except OSError as exc:
+        raise PriceSourceError(
+            f"price folder {root} cannot be listed ({exc.strerror or exc})"
+        ) from None
     if wanted is None:
+        skipped += odd
         targets = list(by_symbol.items())
     else:
+        skipped += [s for s in odd if "already holds" in s.reason]
         targets = []
         for sym in wanted:
             if sym in by_symbol:
@@ -489,11 +603,14 @@ def import_csv_folder(
         )
     for sym, p in targets:
         try:
-            imported.append(import_csv_file(p, sym))
+            imported.append(_import_csv(p, sym))
         except ValidationError as exc:
             skipped.append(SkippedSeries(p.name, str(exc).split("\n", 1)[0], tuple(exc.problems)))
+        except _CacheUnwritable:
+            raise  # the same for every file: one error, not one skip per file
         except DataError as exc:
             skipped.append(SkippedSeries(p.name, str(exc)))
+    _announce({s.symbol: s.notes for s in imported})
     return ImportReport(tuple(imported), tuple(skipped), source=str(root))
 
 
@@ -501,20 +618,55 @@ def import_csv_folder(
 # the cache
 # --------------------------------------------------------------------------------------------
 
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_VERSIONED_PARQUET = re.compile(r"^[A-Z0-9^=._-]+\.[0-9a-f]{16}\.parquet$")
+_TEMP_FILE = re.compile(r"^\.(manifest\.json|[^/]+\.parquet)\..+\.tmp$")
+_WRITABLE_HINT = (
+    "make the folder writable, or set ANALYSIS_CACHE_DIR to a writable folder (the price cache "
+    "is rebuilt there by `python -m analysis prices import DIR`)"
+)
+
+
+class _CacheUnwritable(PriceSourceError):
+    """The cache folder cannot be written: every further write would fail the same way."""
+
+
+def _unwritable(folder: Path, what: str, exc: OSError) -> _CacheUnwritable:
+    return _CacheUnwritable(
+        f"cannot {what} in the price cache folder {folder} ({exc.strerror or exc}); "
+        f"{_WRITABLE_HINT}; the cache is unchanged"
+    )
+
+
+def _redo(symbol: str) -> str:
+    return (
+        f"re-import {symbol} (`python -m analysis prices import DIR`, or `python -m analysis "
+        f"prices fetch {symbol}`), which rewrites its entry and file"
+    )
+
 
 def _cache_root(create: bool = False) -> Path:
     root = config.cache_dir()
     if create:
+        if root.exists() and not root.is_dir():
+            raise PriceSourceError(
+                f"the price cache folder {root} is a file, not a folder; set ANALYSIS_CACHE_DIR "
+                "to a folder"
+            )
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise DataError(f"cannot create the price cache folder {root}: {exc}") from None
+            raise _unwritable(root.parent, f"create the folder {root.name}", exc) from None
     return root
 
 
 @contextlib.contextmanager
 def _locked(root: Path, exclusive: bool) -> Iterator[None]:
-    """``fcntl.flock`` on ``<cache>/.manifest.lock``: exclusive for writers, shared for readers."""
+    """``fcntl.flock`` on ``<cache>/.manifest.lock``: exclusive for writers, shared for readers.
+
+    A reader that cannot open the lock file (a read-only cache) reads without it.
+    """
     if not exclusive and not root.is_dir():
         yield
         return
@@ -522,7 +674,13 @@ def _locked(root: Path, exclusive: bool) -> Iterator[None]:
     try:
         fh = open(lock_path, "a+")  # noqa: SIM115 - closed in finally
     except OSError as exc:
-        raise DataError(f"cannot open the cache lock {lock_path}: {exc}") from None
+        if exclusive:
+            raise _unwritable(root, f"create the lock file {_LOCK_NAME}", exc) from None
+        try:
+            fh = open(lock_path)  # noqa: SIM115 - closed in finally
+        except OSError:
+            yield
+            return
     try:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         yield
@@ -534,7 +692,10 @@ def _locked(root: Path, exclusive: bool) -> Iterator[None]:
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to a temp file in ``path``'s folder, fsync, then ``os.replace`` onto ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _unwritable(path.parent, f"write {path.name}", exc) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -545,8 +706,9 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise DataError(
-                f"could not write {path}: {exc}; the previous file is unchanged"
+            raise _CacheUnwritable(
+                f"could not write {path}: {exc}; the previous file is unchanged; free space or "
+                f"{_WRITABLE_HINT}"
             ) from None
         raise
 
@@ -570,6 +732,111 @@ def _read_manifest(root: Path) -> dict[str, Any]:
     return data
 
 
+def _is_cache_file_name(value: Any) -> bool:
+    """A bare ``*.parquet`` name: no folder part, no ``..``, not absolute, not hidden."""
+    return (
+        isinstance(value, str)
+        and value.endswith(".parquet")
+        and not value.startswith(".")
+        and "/" not in value
+        and "\\" not in value
+        and "\x00" not in value
+        and Path(value).name == value
+    )
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _is_iso_date(value: Any) -> bool:
+    if not (isinstance(value, str) and _ISO_DATE.match(value)):
+        return False
+    try:
+        datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
+
+
+def _is_ratio(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
+def _bad_split(value: Any) -> str | None:
+    """What is wrong with a manifest's ``splits`` list (None when it is fine)."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        return "expected a list of {date, ratio} or null"
+    for k, item in enumerate(value):
+        if not isinstance(item, dict) or not _is_iso_date(item.get("date")):
+            return f"item {k}: expected a date YYYY-MM-DD"
+        if not _is_ratio(item.get("ratio")):
+            return f"item {k} ({item.get('date')}): ratio {item.get('ratio')!r} is not a positive number"
+    return None
+
+
+def _check_entry(root: Path, symbol: str, entry: Any) -> dict[str, Any]:
+    """A manifest entry with every field checked; :class:`PriceSourceError` naming the manifest,
+    the symbol, the field and what to do otherwise."""
+    where = f"price cache manifest {root / MANIFEST_NAME}"
+    try:
+        ok_key = normalize_symbol(symbol) == symbol
+    except DataError:
+        ok_key = False
+    if not ok_key:
+        raise PriceSourceError(
+            f"{where}: {symbol!r} is not a symbol (expected e.g. 'NVDA'); delete the cache "
+            f"folder {root} and re-import (`python -m analysis prices import DIR`)"
+        )
+    if not isinstance(entry, dict):
+        raise PriceSourceError(
+            f"{where}: the entry of {symbol} is {entry!r}, not a table of fields; the cached "
+            f"series is not used; {_redo(symbol)}"
+        )
+    checks: list[tuple[str, Callable[[Any], bool], str]] = [
+        ("file", _is_cache_file_name, "a parquet file name inside the cache folder"),
+        ("sha256", lambda v: isinstance(v, str) and bool(_HEX64.match(v)), "64 hex digits"),
+        ("rows", _is_count, "a positive whole number"),
+        ("first", _is_iso_date, "a date YYYY-MM-DD"),
+        ("last", _is_iso_date, "a date YYYY-MM-DD"),
+        ("source", lambda v: isinstance(v, str) and bool(v), "'yahoo' or 'csv:<file>'"),
+    ]
+    for name, ok, expected in checks:
+        value = entry.get(name, _stem(symbol) + ".parquet" if name == "file" else None)
+        if name not in entry and name != "file":
+            problem = f"has no field {name!r} (expected {expected})"
+        elif ok(value):
+            continue
+        elif name == "file" and isinstance(value, str):
+            problem = (
+                f"field 'file' is {value!r}, which is not a file name inside the cache folder "
+                f"{root} (paths outside it are refused)"
+            )
+        else:
+            problem = f"field {name!r} is {value!r} (expected {expected})"
+        raise PriceSourceError(
+            f"{where}: {symbol} {problem}; the cached series is not used; {_redo(symbol)}"
+        )
+    if entry["last"] < entry["first"]:
+        raise PriceSourceError(
+            f"{where}: {symbol} field 'last' {entry['last']} is before 'first' {entry['first']}; "
+            f"the cached series is not used; {_redo(symbol)}"
+        )
+    if (why := _bad_split(entry.get("splits"))) is not None:
+        raise PriceSourceError(
+            f"{where}: {symbol} field 'splits' is {entry.get('splits')!r} ({why}); the cached "
+            f"series is not used; {_redo(symbol)}"
+        )
+    return {**entry, "file": entry.get("file", _stem(symbol) + ".parquet")}
+
+
 def _write_manifest(root: Path, manifest: dict[str, Any]) -> None:
     text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
     _atomic_write_bytes(root / MANIFEST_NAME, text.encode("utf-8"))
@@ -585,14 +852,38 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
+def _sweep(root: Path, manifest: dict[str, Any], symbol: str) -> None:
+    """Delete what a killed writer or a replaced series left behind (under the exclusive lock):
+    temp files, content-named parquet files no entry lists, and ``symbol``'s unlisted legacy
+    file ``<stem>.parquet``."""
+    listed = {e.get("file") for e in manifest["series"].values() if isinstance(e, dict)}
+    legacy = _stem(symbol) + ".parquet"
+    try:
+        names = [p.name for p in root.iterdir()]
+    except OSError:
+        return
+    for name in names:
+        stale = _TEMP_FILE.match(name) or (
+            (name == legacy or _VERSIONED_PARQUET.match(name)) and name not in listed
+        )
+        if stale:
+            with contextlib.suppress(OSError):
+                (root / name).unlink()
+
+
 def _write_series(
     symbol: str, frame: pd.DataFrame, entry: dict[str, Any], notes: Sequence[str] = ()
 ) -> ImportedSeries:
-    """Write one validated series + its manifest entry, atomically, under the exclusive lock."""
+    """Write one validated series + its manifest entry under the exclusive lock.
+
+    The parquet goes to a new, content-named file; then the manifest is replaced (atomically)
+    to point at it; only then is the previous file deleted. Killed at any step, the manifest
+    lists intact files only (the series is then either the old one or the new one).
+    """
     root = _cache_root(create=True)
     data = _parquet_bytes(frame)
     sha = hashlib.sha256(data).hexdigest()
-    file_name = _stem(symbol) + ".parquet"
+    file_name = f"{_stem(symbol)}.{sha[:16]}.parquet"
     full = {
         **entry,
         "file": file_name,
@@ -604,11 +895,13 @@ def _write_series(
     }
     with _locked(root, exclusive=True):
         manifest = _read_manifest(root)
+        _sweep(root, manifest, symbol)
         replaced = symbol in manifest["series"]
         _atomic_write_bytes(root / file_name, data)
         manifest["series"][symbol] = full
         manifest["version"] = _MANIFEST_VERSION
         _write_manifest(root, manifest)
+        _sweep(root, manifest, symbol)
     return ImportedSeries(
         symbol,
         full["source"],
@@ -622,11 +915,13 @@ def _write_series(
 
 
 def _manifest_entry(symbol: str) -> dict[str, Any] | None:
+    """The checked manifest entry of ``symbol``, or None when it is not cached."""
     root = _cache_root()
     if not (root / MANIFEST_NAME).exists():
         return None
     with _locked(root, exclusive=False):
-        return _read_manifest(root)["series"].get(symbol)
+        raw = _read_manifest(root)["series"].get(symbol)
+    return None if raw is None else _check_entry(root, symbol, raw)
 
 
 def _read_cached(symbol: str) -> pd.DataFrame | None:
@@ -637,44 +932,81 @@ def _read_cached(symbol: str) -> pd.DataFrame | None:
     if not (root / MANIFEST_NAME).exists():
         return None
     with _locked(root, exclusive=False):
-        entry = _read_manifest(root)["series"].get(symbol)
-        if entry is None:
+        raw = _read_manifest(root)["series"].get(symbol)
+        if raw is None:
             return None
-        path = root / entry.get("file", _stem(symbol) + ".parquet")
-        redo = f"re-import it (`python -m analysis prices import DIR` or `prices fetch {symbol}`)"
+        entry = _check_entry(root, symbol, raw)
+        path = root / entry["file"]
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise PriceSourceError(
                 f"{symbol}: cached file {path} is listed in the manifest but cannot be read "
-                f"({exc.strerror or exc}); {redo}"
+                f"({exc.strerror or exc}); {_redo(symbol)}"
             ) from None
     sha = hashlib.sha256(data).hexdigest()
-    if sha != entry.get("sha256"):
+    if sha != entry["sha256"]:
         raise PriceSourceError(
             f"{symbol}: cached file {path} does not match its manifest checksum (sha256 "
-            f"{sha[:12]}... vs {str(entry.get('sha256'))[:12]}... recorded); the file was changed "
-            f"or damaged, so it is not used; {redo}"
+            f"{sha[:12]}... vs {entry['sha256'][:12]}... recorded); the file was changed "
+            f"or damaged, so it is not used; {_redo(symbol)}"
         )
     try:
         table = pq.read_table(io.BytesIO(data))
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise PriceSourceError(
-            f"{symbol}: cached file {path} is not valid parquet ({exc}); {redo}"
+            f"{symbol}: cached file {path} is not valid parquet ({exc}); {_redo(symbol)}"
         ) from None
-    df = table.to_pandas()
-    dates = pd.DatetimeIndex(df.pop("date"))
-    return _finish_frame(df, dates)
+    return _cached_frame(symbol, path, table.to_pandas(), entry)
+
+
+def _cached_frame(symbol: str, path: Path, df: pd.DataFrame, entry: dict[str, Any]) -> pd.DataFrame:
+    """The frame of a checksum-verified parquet, checked against the layout and its entry."""
+    expected = ["date", *PRICE_COLUMNS]
+    cols = [str(c) for c in df.columns]
+    if sorted(cols) != sorted(expected):
+        missing = [c for c in expected if c not in cols]
+        extra = [c for c in cols if c not in expected]
+        raise PriceSourceError(
+            f"{symbol}: cached file {path} matches its checksum but has the wrong columns "
+            f"(missing: {', '.join(missing) or 'none'}; unexpected: {', '.join(extra) or 'none'};"
+            f" expected {','.join(expected)}); it is not used; {_redo(symbol)}"
+        )
+    try:
+        dates = pd.DatetimeIndex(pd.to_datetime(df.pop("date")))
+        frame = _finish_frame(df, dates)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise PriceSourceError(
+            f"{symbol}: cached file {path} holds values that are not prices ({exc}); it is not "
+            f"used; {_redo(symbol)}"
+        ) from None
+    got = (
+        len(frame),
+        _fmt(frame.index[0]) if len(frame) else "none",
+        _fmt(frame.index[-1]) if len(frame) else "none",
+    )
+    want = (entry["rows"], entry["first"], entry["last"])
+    if got != want:
+        raise PriceSourceError(
+            f"{symbol}: cached file {path} holds {got[0]} rows from {got[1]} to {got[2]}, but "
+            f"its manifest entry says {want[0]} rows from {want[1]} to {want[2]}; it is not "
+            f"used; {_redo(symbol)}"
+        )
+    return frame
 
 
 def cache_manifest() -> pd.DataFrame:
-    """What the cache holds: symbol, first, last, rows, source, sha256, retrieved_at (by symbol)."""
+    """What the cache holds: symbol, first, last, rows, source, sha256, retrieved_at (by symbol).
+
+    Every entry is checked; a malformed one is a :class:`PriceSourceError` naming it.
+    """
     root = _cache_root()
     if not (root / MANIFEST_NAME).exists():
         return pd.DataFrame(columns=_MANIFEST_COLUMNS)
     with _locked(root, exclusive=False):
         series = _read_manifest(root)["series"]
-    rows = [[sym] + [e.get(c) for c in _MANIFEST_COLUMNS[1:]] for sym, e in series.items()]
+    checked = {sym: _check_entry(root, sym, e) for sym, e in series.items()}
+    rows = [[sym] + [e.get(c) for c in _MANIFEST_COLUMNS[1:]] for sym, e in checked.items()]
     frame = pd.DataFrame(rows, columns=_MANIFEST_COLUMNS).sort_values("symbol", ignore_index=True)
     frame["rows"] = frame["rows"].astype("int64")
     return frame
@@ -698,31 +1030,9 @@ def series_info(symbols: str | Iterable[str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def _nyse():  # pragma: no cover - trivial
-    import exchange_calendars as xcals
-
-    return xcals.get_calendar("XNYS")
-
-
 def _sessions(lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DatetimeIndex:
-    """NYSE sessions in [lo, hi] (weekdays outside exchange_calendars' bounds)."""
-    if hi < lo:
-        return pd.DatetimeIndex([])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # exchange_calendars' own pandas deprecation warnings
-        cal = _nyse()
-        first = pd.Timestamp(cal.first_session).tz_localize(None)
-        last = pd.Timestamp(cal.last_session).tz_localize(None)
-        out = pd.DatetimeIndex([], dtype="datetime64[ns]")
-        if lo < first:
-            out = out.append(pd.bdate_range(lo, min(hi, first - pd.Timedelta(days=1))))
-        if hi >= first and lo <= last:
-            s = pd.DatetimeIndex(cal.sessions_in_range(max(lo, first), min(hi, last)))
-            out = out.append(s.tz_localize(None) if s.tz is not None else s)
-        if hi > last:
-            out = out.append(pd.bdate_range(max(lo, last + pd.Timedelta(days=1)), hi))
-    return out
+    """NYSE sessions in [lo, hi] (:mod:`analysis.calendar`; weekdays outside its range)."""
+    return nyse_sessions(lo, hi)
 
 
 def _check_range(
@@ -754,9 +1064,10 @@ def load_history(symbol: str, start: Any = None, end: Any = None) -> pd.DataFram
 
     Order: cache; else the CSV of ``ANALYSIS_PRICES_DIR`` (imported on demand); else Yahoo (unless
     ``ANALYSIS_OFFLINE``); else :class:`PriceSourceError`. With ``ANALYSIS_PRICES_DIR`` set, a
-    cached series whose CSV in that folder has changed since its import is imported again. A
-    range outside the cached one is a
-    :class:`DataError` (never a silently shorter frame); NYSE non-sessions at the edges are allowed.
+    series cached from a CSV is imported again when that folder's file for the symbol differs
+    from the one imported (edited since, or the variable now names another folder). A range
+    outside the cached one is a :class:`DataError` naming the symbol and its own first and last
+    date (never a silently shorter frame); NYSE non-sessions at the edges are allowed.
     """
     sym = normalize_symbol(symbol)
     lo = _as_date(start, f"{sym} start") if start is not None else None
@@ -775,36 +1086,39 @@ def load_history(symbol: str, start: Any = None, end: Any = None) -> pd.DataFram
 
 
 def _changed_csv_source(sym: str) -> Path | None:
-    """In on-demand mode (``ANALYSIS_PRICES_DIR``), the folder's CSV a cached series was imported
-    from, when its bytes changed since the import (the user brought a new export)."""
+    """In on-demand mode (``ANALYSIS_PRICES_DIR``), the folder's CSV of a series cached from a
+    CSV, when its bytes differ from the file imported: the same file edited since, or the file
+    of another folder the variable now names. None otherwise (not on demand, cached from Yahoo,
+    no such file in the folder, or the same bytes)."""
     folder = config.prices_dir()
     if folder is None:  # only in on-demand mode; an explicit `prices import` is the user's call
         return None
     entry = _manifest_entry(sym) or {}
     source = str(entry.get("source", ""))
-    if not source.startswith("csv:") or not entry.get("source_sha256"):
+    recorded = entry.get("source_sha256")
+    if not source.startswith("csv:") or not recorded:
         return None
-    path = Path(source[4:])
-    if path.resolve().parent != folder:
-        return None
+    path = _folder_csv(folder, sym)
+    if path is None:
+        return None  # the folder has no file for it: the cache is what the user has
     try:
         current = _sha256_file(path)
     except OSError:
-        return None  # the folder is gone: the cache is what the user has
-    return path if current != entry["source_sha256"] else None
+        return None
+    return path.resolve() if current != recorded else None
 
 
 def _load_uncached(sym: str, lo: pd.Timestamp | None, hi: pd.Timestamp | None) -> pd.DataFrame:
     folder = config.prices_dir()
     tried = [f"cache {_cache_root()}"]
     if folder is not None:
-        path = folder / symbol_to_filename(sym)
-        if path.is_file():
+        path = _folder_csv(folder, sym)
+        if path is not None:
             import_csv_file(path, sym)
             frame = _read_cached(sym)
             assert frame is not None
             return frame
-        tried.append(f"ANALYSIS_PRICES_DIR {folder} (no file {path.name})")
+        tried.append(f"ANALYSIS_PRICES_DIR {folder} (no file {symbol_to_filename(sym)})")
     if not config.offline():
         report = fetch_yahoo([sym], lo, hi)
         if report.skipped:
@@ -821,11 +1135,15 @@ def _load_uncached(sym: str, lo: pd.Timestamp | None, hi: pd.Timestamp | None) -
 
 
 def _symbol_list(symbols: str | Iterable[str]) -> list[str]:
-    syms = (
-        [normalize_symbol(symbols)]
-        if isinstance(symbols, str)
-        else [normalize_symbol(s) for s in symbols]
-    )
+    if isinstance(symbols, str):
+        syms = [normalize_symbol(symbols)]
+    elif isinstance(symbols, Iterable) and not isinstance(symbols, bytes | dict):
+        syms = [normalize_symbol(s) for s in symbols]
+    else:
+        raise DataError(
+            "symbols must be a symbol such as 'NVDA' or a list of symbols such as "
+            f"['NVDA', 'AMD'], got {symbols!r}"
+        )
     if not syms:
         raise DataError("no symbols given")
     dup = sorted({s for s in syms if syms.count(s) > 1})
@@ -1143,12 +1461,20 @@ def _yahoo_frame(
     if prices.empty:
         return None, "Yahoo returned no rows (all prices NaN or none at all)", (), notes, []
     where = [f"{d:%Y-%m-%d}" for d in prices.index]
-    problems = _validate_dates(pd.DatetimeIndex(prices.index), where) + _validate_values(
-        prices, where
+    first, last = prices.index[0], prices.index[-1]
+    split_list: list[dict] = []
+    if "Stock Splits" in sub.columns:
+        s = pd.to_numeric(sub["Stock Splits"], errors="coerce")
+        s.index = idx.normalize()
+        s = s[(s.fillna(0) != 0) & (s.index <= last)]
+        split_list = [{"date": _fmt(d), "ratio": float(r)} for d, r in s.items()]
+    problems, checks = _validate_frame(
+        sym, prices, pd.DatetimeIndex(prices.index), where, yahoo_splits=split_list
     )
     if problems:
-        return None, "Yahoo's rows failed validation", tuple(problems), notes, []
-    first, last = prices.index[0], prices.index[-1]
+        ordered = sorted(problems, key=lambda p: p[:10])  # each starts with its row's date
+        return None, "Yahoo's rows failed validation", tuple(ordered), notes, []
+    notes.extend(f"{_PLAUSIBILITY_NOTE}{c}" for c in checks)
     gaps = []
     if start is not None and len(_sessions(start, first - pd.Timedelta(days=1))):
         gaps.append(f"starts {_fmt(first)}, after the requested start {_fmt(start)}")
@@ -1163,12 +1489,6 @@ def _yahoo_frame(
     if gaps and not allow_partial:
         return None, "Yahoo returned a partial series (" + "; ".join(gaps) + ")", (), notes, []
     notes.extend(f"partial: {g}" for g in gaps)
-    split_list: list[dict] = []
-    if "Stock Splits" in sub.columns:
-        s = pd.to_numeric(sub["Stock Splits"], errors="coerce")
-        s.index = idx.normalize()
-        s = s[(s.fillna(0) != 0) & (s.index <= last)]
-        split_list = [{"date": _fmt(d), "ratio": float(r)} for d, r in s.items()]
     return _finish_frame(prices, pd.DatetimeIndex(prices.index)), None, (), notes, split_list
 
 
@@ -1268,6 +1588,14 @@ def fetch_yahoo(
                 )
             )
         pending = []
+    _announce(
+        {
+            s.symbol: [
+                n[len(_PLAUSIBILITY_NOTE) :] for n in s.notes if n.startswith(_PLAUSIBILITY_NOTE)
+            ]
+            for s in imported
+        }
+    )
     order = {s: i for i, s in enumerate(syms)}
     return ImportReport(
         tuple(sorted(imported, key=lambda s: order[s.symbol])),
