@@ -1,7 +1,7 @@
-"""The issue-5 report notebooks: hardware_shocks, china_exposure and fact_check.
+"""The study notebooks: hardware_shocks, china_exposure and fact_check.
 
-Static checks (committed without outputs, one commented ``parameters`` cell, the proposed run
-matrix entries validate) run everywhere. The execution tests run each notebook through papermill
+Static checks (committed without outputs, one commented ``parameters`` cell followed by the
+``check-parameters`` cell, the proposed run matrix entries validate) run everywhere. The execution tests run each notebook through papermill
 on the real prices (``real_prices``: the kernel inherits ANALYSIS_CACHE_DIR / ANALYSIS_PRICES_DIR
 from os.environ) and compare the published headline numbers with figures computed here directly
 from the CSV files, without the package.
@@ -10,6 +10,7 @@ from the CSV files, without the package.
 from __future__ import annotations
 
 import csv
+import html
 import shutil
 from pathlib import Path
 
@@ -26,7 +27,6 @@ pytestmark = pytest.mark.notebooks
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
 DATA = REPO / "data"
-SHARED_HW = REPO.parent / "shared" / "data" / "hardware_series"
 OWN = ("hardware_shocks.ipynb", "china_exposure.ipynb", "fact_check.ipynb")
 INLINE = "module://matplotlib_inline.backend_inline"
 
@@ -78,9 +78,12 @@ def test_committed_without_outputs_and_one_commented_parameters_cell(name):
         assert sep and comment.strip(), f"{name}: parameter line without a comment: {line!r}"
         pname = head.split(":")[0].strip()
         assert declared[pname].kind is not None, f"{name}: {pname} has no readable type"
-    # the page calls run_facts at the top and publishes its headline numbers at the end
+    # the injected parameters are checked at once; the page calls run_facts at the top and
+    # publishes its headline numbers at the end
+    assert code[1].get("id") == "check-parameters"
+    assert "check_parameters(globals())" in code[1].source
     sources = [c.source for c in code]
-    assert "run_facts(" in sources[2] and "publish_results(" in sources[-1]
+    assert "run_facts(" in sources[3] and "publish_results(" in sources[-1]
     assert not any("print(" in s for s in sources)
 
 
@@ -95,8 +98,7 @@ def test_proposed_run_matrix_entries_validate(tmp_path):
 # --------------------------------------------------------------------------- execution
 
 
-def _execute(name: str, out: Path, parameters: dict | None = None):
-    """Run ``name`` with papermill from notebooks/; return (notebook, published results)."""
+def _papermill(name: str, out: Path, parameters: dict | None = None) -> None:
     import papermill
 
     papermill.execute_notebook(
@@ -110,6 +112,11 @@ def _execute(name: str, out: Path, parameters: dict | None = None):
         log_output=False,
         execution_timeout=300,
     )
+
+
+def _execute(name: str, out: Path, parameters: dict | None = None):
+    """Run ``name`` with papermill from notebooks/; return (notebook, published results)."""
+    _papermill(name, out, parameters)
     nb = nbformat.read(out / name, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     errors = [f"{o.ename}: {o.evalue}" for o in outputs if o.output_type == "error"]
@@ -194,12 +201,12 @@ def test_hardware_shocks_notebook(kernel_env, shared_prices_dir, tmp_path):
 
 
 @pytest.mark.realdata
-def test_hardware_shocks_notebook_with_us_retail(kernel_env, tmp_path):
-    if not SHARED_HW.is_dir():
-        pytest.skip(f"hardware series folder {SHARED_HW} absent (set ANALYSIS_HARDWARE_DIR)")
-    nb, res = _execute("hardware_shocks.ipynb", tmp_path, {"hardware_dir": str(SHARED_HW)})
+def test_hardware_shocks_notebook_with_us_retail(kernel_env, tmp_path, shared_hardware_dir):
+    nb, res = _execute(
+        "hardware_shocks.ipynb", tmp_path, {"hardware_dir": str(shared_hardware_dir)}
+    )
     assert _figures(nb) == 3
-    s = pd.read_csv(SHARED_HW / "amazon_us_keepa_buybox_daily.csv", parse_dates=["date"])
+    s = pd.read_csv(shared_hardware_dir / "amazon_us_keepa_buybox_daily.csv", parse_dates=["date"])
     ev = pd.Timestamp("2023-10-17")
     window = pd.Timedelta(days=30)
 
@@ -328,3 +335,53 @@ def test_fact_check_notebook(kernel_env, shared_prices_dir, tmp_path):
     sia = {r["metric_id"]: float(r["value"]) for r in _rows("market_context.csv")}
     assert float(claims["C13"]["claimed_value"]) == sia["SIA_SALES_WORLD_2021"]
     assert abs(float(claims["C13"]["claimed_value"]) / sia["SIA_SALES_WORLD_2022"] - 1) > 0.01
+
+
+EVIL = "<script>window.fcxss=1</script>"
+
+
+@pytest.mark.realdata
+def test_fact_check_shows_claim_texts_as_text(kernel_env, tmp_path, monkeypatch):
+    """A claim's texts reach the page escaped: in the table of every claim and in the findings."""
+    from analysis.reports.site import render_run_page
+
+    home = tmp_path / "home"
+    shutil.copytree(DATA, home / "data")
+    path = home / "data" / "article_claims.csv"
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields, rows = reader.fieldnames, list(reader)
+    (c01,) = [r for r in rows if r["claim_id"] == "C01"]
+    sentence = c01["quote_zh"]  # shared by the claims of one sentence (C01 to C04)
+    c01["gloss_en"] = f"{EVIL} {c01['gloss_en']}"
+    same = [r for r in rows if r["quote_zh"] == sentence]
+    assert [r["claim_id"] for r in same] == ["C01", "C02", "C03", "C04"]
+    for row in same:
+        row["quote_zh"] = f"{EVIL} {sentence}"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    monkeypatch.setenv("ANALYSIS_HOME", str(home))
+    nb, res = _execute("fact_check.ipynb", tmp_path, {"highlight_claims": ["C01", "C11"]})
+    assert res["verdict_C01"] == "inconsistent" and res["claims"] == 20
+    page = render_run_page(nb, name="fact_check", title="Fact-check", status="ok")
+    assert EVIL not in page
+    escaped = html.escape(EVIL)
+    # four quotes and one gloss in the table of every claim, the gloss in the findings
+    assert page.count(escaped) == 6
+    findings = next(c for c in nb.cells if c.get("id") == "fc-11")
+    (markdown,) = [o.data["text/markdown"] for o in findings.outputs]
+    assert markdown.splitlines()[0].startswith(f"- **C01** ({escaped} Hit by the new rules")
+    assert markdown.splitlines()[1].startswith("- **C11** (")
+
+
+@pytest.mark.realdata
+def test_fact_check_with_an_unknown_claim_names_it(kernel_env, tmp_path):
+    from papermill.exceptions import PapermillExecutionError
+
+    with pytest.raises(PapermillExecutionError) as info:
+        _papermill("fact_check.ipynb", tmp_path, {"highlight_claims": ["C01", "C99"]})
+    assert info.value.ename == "SpecificationError"
+    assert info.value.evalue.startswith("unknown claim id(s) C99; valid claim ids: C01, C02, ")
+    assert info.value.evalue.endswith(", C20")

@@ -344,8 +344,8 @@ def test_bad_requests_are_refused_before_running(env, tmp_path):
     with pytest.raises(ReportBuildError) as info:
         build_reports(out=other, progress=False)
     assert str(info.value) == (
-        f"--out {other} exists and is not a report site (no .analysis-report-site file): the "
-        "build replaces the whole folder, so choose a new or empty folder"
+        f"--out {other} exists, is not empty and is not a report site (no .analysis-report-site "
+        "file); choose a new or empty folder"
     )
     assert (other / "notes.txt").read_text() == "precious"
     with pytest.raises(SpecificationError, match=r"--jobs 0: give a number of parallel runs >= 1"):

@@ -54,8 +54,16 @@ def test_valid_matrix_loads_with_defaults(nbdir):
     assert typed.timeout == 5 and typed.label == "T"
 
 
-def test_empty_matrix_is_no_runs(nbdir):
-    assert load_matrix(write(nbdir, "# nothing yet\n[]\n")) == []
+@pytest.mark.parametrize("text", ["# nothing yet\n[]\n", "# nothing yet\n", ""])
+def test_empty_matrix_is_refused(nbdir, text):
+    """A build from no runs would remove every report of the site: refused before anything."""
+    path = write(nbdir, text)
+    with pytest.raises(RunMatrixError) as info:
+        load_matrix(path)
+    assert str(info.value) == (
+        f"{path}: the run matrix lists no runs; add at least one entry (- name: ..., notebook: "
+        "...). A build from an empty matrix would remove every report of the site"
+    )
 
 
 def test_repo_matrix_is_valid():
@@ -195,3 +203,96 @@ def test_not_a_list_and_bad_yaml_and_missing_file(nbdir, tmp_path):
         load_matrix(write(nbdir, "- name: a\n  notebook: [x\n"))
     with pytest.raises(RunMatrixError, match=r"run matrix .*nope.yaml not found"):
         load_matrix(tmp_path / "nope.yaml")
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def test_matrix_that_is_not_utf8_names_line_and_column(nbdir):
+    path = nbdir / "runs.yaml"
+    # "Dévaluation" saved as Latin-1: the é (0xe9) is the 11th character of line 3
+    path.write_bytes(
+        "- name: good\n  notebook: results.ipynb\n  title: Dévaluation\n".encode("latin-1")
+    )
+    with pytest.raises(RunMatrixError) as info:
+        load_matrix(path)
+    assert str(info.value) == (
+        f"{path}: not UTF-8 text: byte 49 (line 3, column 11) is 0xe9, which UTF-8 cannot "
+        "decode (invalid continuation byte); save the file as UTF-8"
+    )
+
+
+def test_matrix_that_is_not_utf8_is_one_line_from_the_command_line(nbdir, capsys):
+    from analysis.cli import main
+
+    path = nbdir / "runs.yaml"
+    path.write_bytes(b"- name: good\n  notebook: results.ipynb\n# caf\xe9\n")
+    assert main(["report", "--matrix", str(path), "--out", str(nbdir / "site")]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"error: {path}: not UTF-8 text: byte 44 (line 3, column 6) is 0xe9, which UTF-8 cannot "
+        "decode (invalid continuation byte); save the file as UTF-8\n"
+    )
+    assert not (nbdir / "site").exists()
+
+
+# --------------------------------------------------------------------------- path parameters
+
+
+def _paths_notebook(folder: Path) -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    source = (
+        'series_dir = ""  # a folder of series (empty: none)\n'
+        'peers_file = ""  # a table\n'
+        'out_path = ""  # where to write\n'
+        'label = ""  # not a path, whatever it holds\n'
+    )
+    nb = new_notebook(
+        cells=[new_code_cell(source, metadata={"tags": ["parameters"]})],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    nbformat.write(nb, folder / "paths.ipynb")
+
+
+def test_path_parameters_are_taken_from_the_working_directory(nbdir, tmp_path, monkeypatch):
+    _paths_notebook(nbdir)
+    work = tmp_path / "work"
+    (work / "series").mkdir(parents=True)
+    (work / "peers.csv").write_text("symbol\nAMD\n")
+    absolute = tmp_path / "elsewhere.txt"
+    absolute.write_text("x")
+    path = write(
+        nbdir,
+        "- name: p\n  notebook: paths.ipynb\n"
+        f"  parameters: {{series_dir: series, peers_file: ./sub/../peers.csv, out_path: '{absolute}',"
+        " label: series}\n"
+        "- name: q\n  notebook: paths.ipynb\n  parameters: {series_dir: ''}\n",
+    )
+    monkeypatch.chdir(work)
+    p, q = load_matrix(path)
+    assert dict(p.parameters) == {
+        "series_dir": str(work / "series"),
+        "peers_file": str(work / "peers.csv"),
+        "out_path": str(absolute),
+        "label": "series",  # not a path parameter: as written
+    }
+    assert dict(q.parameters) == {"series_dir": ""}  # empty: the notebook's default
+
+
+def test_missing_path_parameter_is_an_error(nbdir, tmp_path, monkeypatch):
+    _paths_notebook(nbdir)
+    work = tmp_path / "work"
+    work.mkdir()
+    (nbdir / "series").mkdir()  # beside the notebook, but the build does not look there
+    path = write(nbdir, "- name: p\n  notebook: paths.ipynb\n  parameters: {series_dir: series}\n")
+    monkeypatch.chdir(work)
+    assert problems_of(path) == [
+        f"run 'p' (entry 1, line 1): parameter 'series_dir' = 'series' names {work / 'series'}, "
+        f"which does not exist (relative paths are taken from the directory the command runs in, "
+        f"{work}); give an existing file or folder, or an empty string for the default"
+    ]

@@ -1,14 +1,16 @@
 """Report helpers without executing notebooks: results values, notebook helpers, fingerprints,
-index HTML, kernel check."""
+index HTML, the kernel of a build."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import importlib.metadata
 import json
 import re
 import shutil
+import signal
 import sys
 import types
 from pathlib import Path
@@ -187,18 +189,33 @@ def test_fingerprint_follows_each_input(monkeypatch, tmp_path):
     (pkg / "sub" / "m.py").write_text("X = 1\n")
     monkeypatch.setattr(analysis, "__file__", str(pkg / "__init__.py"))
     manifest = {"NVDA": {"sha256": "1" * 64, "retrieved_at": "t1"}}
+    changed_csv: dict[str, Path] = {}  # symbol -> its source CSV, when that changed since import
     fake = types.ModuleType("analysis.prices")
     fake.cache_manifest = lambda: manifest
+    fake._changed_csv_source = changed_csv.get
     monkeypatch.setitem(sys.modules, "analysis.prices", fake)
+    monkeypatch.setattr(analysis, "prices", fake, raising=False)  # if another test imported it
     nb = tmp_path / "n.ipynb"
     shutil.copy(FIXTURES / "results.ipynb", nb)
+    table = tmp_path / "peers.csv"
+    table.write_text("symbol\nAMD\n")
 
     def fp(params=None, title="T"):
         env = fingerprint.environment_components()
         return _lines(fingerprint.run_fingerprint(nb, params or {"n": 1}, title, env))
 
     base = fp()
-    assert set(base) == {"notebook", "parameters", "prices", "data", "hardware", "source", "run"}
+    assert list(base) == [
+        "notebook",
+        "parameters",
+        "paths",
+        "prices",
+        "data",
+        "hardware",
+        "source",
+        "lock",
+        "run",
+    ]
     assert fp() == base  # deterministic
     assert fp({"n": 1}) == fp({"n": 1})
     manifest["NVDA"]["retrieved_at"] = "t2"  # re-fetched, same bytes: unchanged
@@ -213,6 +230,16 @@ def test_fingerprint_follows_each_input(monkeypatch, tmp_path):
     manifest["NVDA"]["sha256"] = "2" * 64
     assert changed() == {"prices", "run"}
     manifest["NVDA"]["sha256"] = "1" * 64
+    # the CSV NVDA was imported from has changed since: the run will import it again
+    csv_file = tmp_path / "NVDA.csv"
+    csv_file.write_text("date,close\n2023-10-17,1\n")
+    changed_csv["NVDA"] = csv_file
+    assert changed() == {"prices", "run"}
+    first = fp()["prices"]
+    csv_file.write_text("date,close\n2023-10-17,2\n")  # changed again: another fingerprint
+    assert fp()["prices"] not in (first, base["prices"])
+    changed_csv.clear()
+    assert changed() == set()
     (home / "data" / "events.csv").write_text("id,date\nE1,2023-10-18\n")
     assert changed() == {"data", "run"}
     (home / "data" / "events.csv").write_text("id,date\nE1,2023-10-17\n")
@@ -224,6 +251,29 @@ def test_fingerprint_follows_each_input(monkeypatch, tmp_path):
     nb.write_bytes(nb.read_bytes().replace(b"number of points", b"number of dots"))
     assert changed() == {"notebook", "run"}
     nb.write_bytes(nb.read_bytes().replace(b"number of dots", b"number of points"))
+    # the lock file at the project root: its bytes
+    assert fingerprint.lock_file_sha256() is None
+    (home / "requirements-lock.txt").write_text("numpy==2.0.0 --hash=sha256:aa\n")
+    assert changed() == {"lock", "run"}
+    locked = fp()["lock"]
+    assert locked == hashlib.sha256(b"numpy==2.0.0 --hash=sha256:aa\n").hexdigest()
+    (home / "requirements-lock.txt").write_text("numpy==2.0.1 --hash=sha256:bb\n")
+    assert fp()["lock"] not in (locked, base["lock"])
+    (home / "requirements-lock.txt").unlink()
+    assert changed() == set()
+    # a path parameter: the bytes of the file it names (or a folder's top-level files)
+    with_table = fp({"n": 1, "peers_file": str(table)})
+    assert {k for k in with_table if with_table[k] != base[k]} == {"parameters", "paths", "run"}
+    table.write_text("symbol\nAMD\nINTC\n")
+    after = fp({"n": 1, "peers_file": str(table)})
+    assert {k for k in after if after[k] != with_table[k]} == {"paths", "run"}
+    folder = tmp_path / "series"
+    folder.mkdir()
+    (folder / "a.csv").write_text("1\n")
+    in_folder = fp({"n": 1, "series_dir": str(folder)})["paths"]
+    (folder / "a.csv").write_text("2\n")
+    assert fp({"n": 1, "series_dir": str(folder)})["paths"] != in_folder
+    assert fp({"n": 1, "series_dir": ""}) == fp({"n": 1, "series_dir": ""})  # empty: the default
     retail = tmp_path / "retail"
     retail.mkdir()
     (retail / "a.csv").write_text("date,price\n2023-10-17,1\n")
@@ -237,9 +287,11 @@ def test_fingerprint_follows_each_input(monkeypatch, tmp_path):
 
 
 def test_prices_digest_without_prices_module(monkeypatch):
+    monkeypatch.delattr(analysis, "prices", raising=False)  # imported by another test
     monkeypatch.setitem(sys.modules, "analysis.prices", None)
     a = fingerprint.prices_digest()
     assert re.fullmatch(r"[0-9a-f]{64}", a) and fingerprint.prices_digest() == a
+    assert a == fingerprint._sha([b"analysis.prices.cache_manifest unavailable"])
 
 
 def test_manifest_shapes():
@@ -286,31 +338,59 @@ def test_index_without_runs():
 # --------------------------------------------------------------------------- kernel
 
 
-def test_kernel_resolves_to_this_environment():
-    runner.check_kernel()
+def test_kernel_is_this_python_whatever_jupyter_has_installed(monkeypatch):
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 
+    from analysis.reports import kernel
 
-def test_kernel_of_another_python_is_refused(monkeypatch):
-    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
+    spec = kernel.kernel_spec()
+    assert spec.argv == [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    assert spec.name == kernel.KERNEL_NAME == "python3" and spec.language == "python"
 
-    def other(self, name):
+    def other(self, name):  # a user-level `python3` kernel of another Python
         return KernelSpec(argv=["/usr/bin/python3", "-m", "ipykernel_launcher"], resource_dir="/x")
 
     monkeypatch.setattr(KernelSpecManager, "get_kernel_spec", other)
-    with pytest.raises(runner.ReportBuildError) as info:
-        runner.check_kernel()
-    assert str(info.value) == (
-        "the Jupyter kernel 'python3' (/x) runs /usr/bin/python3, not this environment's "
-        f"{sys.executable}; install this environment's kernel with: {sys.executable} -m "
-        "ipykernel install --sys-prefix --name python3"
-    )
+    km = kernel.ThisPythonKernelManager(kernel_name="python3")
+    assert km.kernel_spec.argv[0] == sys.executable
+    assert km.format_kernel_cmd()[:3] == [sys.executable, "-m", "ipykernel_launcher"]
+    assert not hasattr(runner, "check_kernel")  # a build needs no installed kernel spec
 
-    def missing(self, name):
-        raise NoSuchKernel(name)
 
-    monkeypatch.setattr(KernelSpecManager, "get_kernel_spec", missing)
-    with pytest.raises(runner.ReportBuildError, match="no Jupyter kernel named 'python3'"):
-        runner.check_kernel()
+def test_kill_kernels_kills_what_is_still_running(monkeypatch):
+    """An interrupted build kills its kernels' process groups and removes connection files; a
+    kernel that has stopped is left alone (its pid may be another process's by now)."""
+    import subprocess
+
+    from analysis.reports import kernel
+
+    def sleeper():
+        code = "import time; time.sleep(60)"
+        return subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+
+    running, bystander = sleeper(), sleeper()
+    try:
+        km = kernel.ThisPythonKernelManager()
+        cleaned = []
+        monkeypatch.setattr(km, "cleanup_connection_file", lambda: cleaned.append(1))
+        # a kernel that stopped: its process was waited for, its pid now names another process
+        km.provisioner = types.SimpleNamespace(pid=bystander.pid, pgid=bystander.pid, process=None)
+        assert kernel.kill_kernels() == []
+        ended = subprocess.Popen([sys.executable, "-c", ""])
+        ended.wait()
+        km.provisioner = types.SimpleNamespace(pid=ended.pid, pgid=ended.pid, process=ended)
+        assert kernel.kill_kernels() == []
+        assert bystander.poll() is None and cleaned == []
+        km.provisioner = types.SimpleNamespace(pid=running.pid, pgid=running.pid, process=running)
+        assert kernel.kill_kernels() == [running.pid]
+        assert running.wait(timeout=5) == -signal.SIGKILL
+        assert cleaned == [1]
+        assert bystander.poll() is None
+    finally:
+        for child in (running, bystander):
+            if child.poll() is None:
+                child.kill()
+                child.wait()
 
 
 def test_results_document_is_json(tmp_path):

@@ -15,8 +15,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Execute every run of the run matrix (notebooks/runs.yaml) with papermill and write "
             "<out>/<run>/{executed.ipynb,index.html,results.json} and <out>/index.html. Runs "
-            "whose inputs are unchanged since their last good build are skipped. Exit status: "
-            "0 all runs ok, 1 a run failed (the others are still built), 2 bad input."
+            "whose inputs are unchanged since their last good build are skipped. Only files the "
+            "build made are replaced; a run's folder is removed only when the matrix no longer "
+            "has the run. Notebooks run in this Python, whatever Jupyter kernels are installed. "
+            "Exit status: 0 all runs ok, 1 a run failed (the others are still built), 2 bad "
+            "input, 130/143 interrupted by SIGINT/SIGTERM (the previous site is left as it was)."
         ),
     )
     p.add_argument(
@@ -45,11 +48,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from analysis.reports.runner import build_reports
+    from analysis.reports.runner import BuildInterrupted, build_reports
 
-    result = build_reports(
-        matrix=args.matrix, out=args.out, only=args.only, jobs=args.jobs, force=args.force
-    )
+    try:
+        result = build_reports(
+            matrix=args.matrix, out=args.out, only=args.only, jobs=args.jobs, force=args.force
+        )
+    except BuildInterrupted as exc:  # one line, no traceback; 130 for SIGINT, 143 for SIGTERM
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
     for outcome in result.failed:
         first = (outcome.error or "").strip().splitlines()[:1]
         print(

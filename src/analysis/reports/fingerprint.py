@@ -1,11 +1,15 @@
 """Run fingerprints: a run whose inputs have not changed since its last good build is skipped.
 
 The fingerprint is a sha256 over, in this order: the notebook file's bytes; the canonical JSON
-of the run's parameters and title; the sha256 of every price-cache manifest entry
-(:func:`analysis.prices.cache_manifest`); the bytes of the committed tables ``data/*.csv`` and
-``data/*.yaml``; the source of the ``analysis`` package (``src/analysis/**/*.py``). It is stored
-as ``fingerprint.txt`` in the run's folder, one ``component sha256`` line per input, so a rerun
-can be explained by diffing two files.
+of the run's parameters and title; the files named by its path parameters (``*_dir``, ``*_file``,
+``*_path``); the price series (the sha256 of every price-cache manifest entry,
+:func:`analysis.prices.cache_manifest`, and for a series imported from the CSV folder of
+``ANALYSIS_PRICES_DIR`` whose file has changed since, that file's sha256: the run will import it
+again); the bytes of the committed tables ``data/*.csv`` and ``data/*.yaml``; the US retail
+series of ``ANALYSIS_HARDWARE_DIR``; the source of the ``analysis`` package
+(``src/analysis/**/*.py``); the lock file (:func:`analysis.config.lock_file`). It is stored as
+``fingerprint.txt`` in the run's folder, one ``component sha256`` line per input, so a rerun can
+be explained by diffing two files.
 """
 
 from __future__ import annotations
@@ -86,17 +90,64 @@ def _canonical(value: Any) -> str:
 
 
 def prices_digest() -> str:
-    """sha256 over the price cache manifest's per-series sha256s ("unavailable" if none)."""
+    """sha256 over the price cache manifest's per-series sha256s ("unavailable" if none).
+
+    A series imported from the ``ANALYSIS_PRICES_DIR`` folder whose CSV has changed since (which
+    :func:`analysis.prices.load_history` will import again) adds that file's current sha256.
+    """
     try:
-        from analysis.prices import cache_manifest
+        from analysis import prices
     except ImportError:
         return _sha([b"analysis.prices.cache_manifest unavailable"])
     try:
-        manifest = cache_manifest()
+        manifest = prices.cache_manifest()
+        pairs = [(k, v + _changed_csv(prices, k)) for k, v in _manifest_pairs(manifest)]
     except (AnalysisError, OSError) as exc:
         return _sha([f"cache manifest unreadable: {type(exc).__name__}".encode()])
-    pairs = _manifest_pairs(manifest)
     return _sha([f"{k}\t{v}".encode() for k, v in pairs])
+
+
+def _changed_csv(prices: Any, symbol: str) -> str:
+    """`` csv <sha256>`` when ``symbol``'s source CSV changed since its import, else ""."""
+    changed = getattr(prices, "_changed_csv_source", None)
+    path = changed(symbol) if changed is not None and symbol else None
+    return f" csv {_file_sha256(path)}" if path is not None else ""
+
+
+def _file_sha256(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def lock_file_sha256() -> str | None:
+    """sha256 of the lock file (:func:`analysis.config.lock_file`), or None when there is none."""
+    path = config.lock_file()
+    return _file_sha256(path) if path.is_file() else None
+
+
+def lock_digest() -> str:
+    """The lock file's sha256 ("no lock file" when the project has none)."""
+    return lock_file_sha256() or _sha([b"no lock file"])
+
+
+def paths_digest(parameters: Mapping[str, Any]) -> str:
+    """sha256 over what the path parameters name: a file's bytes, a folder's top-level files."""
+    from analysis.reports.matrix import is_path_parameter
+
+    chunks: list[bytes] = []
+    for name in sorted(parameters):
+        value = parameters[name]
+        if not (is_path_parameter(name) and isinstance(value, str) and value.strip()):
+            continue
+        path = Path(value)
+        chunks.append(f"{name}={value}".encode())
+        if path.is_file():
+            chunks.append(_file_sha256(path).encode())
+        elif path.is_dir():
+            chunks.append(_files_digest(path, [p for p in path.iterdir() if p.is_file()]).encode())
+        else:
+            chunks.append(b"missing")
+    return _sha(chunks)
 
 
 def hardware_digest() -> str:
@@ -109,13 +160,17 @@ def hardware_digest() -> str:
     return _files_digest(root, sorted(p for p in root.glob("*.csv") if p.is_file()))
 
 
+ENVIRONMENT = ("prices", "data", "hardware", "source", "lock")
+
+
 def environment_components() -> dict[str, str]:
-    """The inputs shared by every run: prices, data tables, retail series, package source."""
+    """The inputs shared by every run: prices, data tables, retail series, source, lock file."""
     return {
         "prices": prices_digest(),
         "data": data_digest(),
         "hardware": hardware_digest(),
         "source": source_digest(),
+        "lock": lock_digest(),
     }
 
 
@@ -127,7 +182,7 @@ def run_fingerprint(
 ) -> str:
     """The text stored in ``fingerprint.txt``: one ``component sha256`` line each, then ``run``."""
     parts = {
-        "notebook": hashlib.sha256(Path(notebook_path).read_bytes()).hexdigest(),
+        "notebook": _file_sha256(Path(notebook_path)),
         "parameters": hashlib.sha256(
             json.dumps(
                 {"parameters": dict(parameters), "title": title},
@@ -136,7 +191,8 @@ def run_fingerprint(
                 separators=(",", ":"),
             ).encode()
         ).hexdigest(),
-        **{k: environment[k] for k in ("prices", "data", "hardware", "source")},
+        "paths": paths_digest(parameters),
+        **{k: environment[k] for k in ENVIRONMENT},
     }
     total = _sha([f"{k} {v}".encode() for k, v in parts.items()])
     return "".join(f"{k} {v}\n" for k, v in parts.items()) + f"run {total}\n"

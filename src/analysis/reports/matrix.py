@@ -14,7 +14,12 @@ Everything is checked before anything runs: unknown keys, duplicate names, missi
 and every parameter against the notebook's ``parameters`` cell as papermill reads it
 (:func:`papermill.inspect_notebook`): a name the notebook does not declare is an error (papermill
 itself only warns), and so is a value whose type does not fit the declared one (annotation, or
-else the type of the default; an int is accepted for a float, never a bool for an int).
+else the type of the default; an int is accepted for a float, never a bool for an int). A matrix
+with no runs is refused (it would empty the site).
+
+A parameter whose name ends in ``_dir``, ``_file`` or ``_path`` names a file or folder: a relative
+value is taken from the directory the command runs in (not ``notebooks/``, where the kernel runs)
+and the kernel receives the absolute path; a non-empty path that does not exist is an error.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import ast
 import datetime as _dt
 import difflib
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +42,8 @@ NAME_PATTERN = re.compile(r"[a-z0-9_-]+")
 DEFAULT_TIMEOUT = 600
 RUN_KEYS = ("name", "notebook", "parameters", "title", "timeout")
 _REQUIRED_KEYS = ("name", "notebook")
+#: Parameters whose names end so name a file or folder (resolved against the working directory).
+PATH_SUFFIXES = ("_dir", "_file", "_path")
 
 
 class RunMatrixError(ValidationError):
@@ -177,6 +185,16 @@ def notebook_parameters(path: Path) -> dict[str, NotebookParameter]:
     }
 
 
+def declared_parameters(source: str) -> dict[str, NotebookParameter]:
+    """The parameters a ``parameters`` cell's source declares, as papermill reads them."""
+    from papermill.translators import PythonTranslator
+
+    return {
+        p.name: _notebook_parameter(p.name, p.inferred_type_name, p.default)
+        for p in PythonTranslator.inspect({"source": source})
+    }
+
+
 def _parameters_cell_source(path: Path) -> str | None:
     import nbformat
 
@@ -187,17 +205,18 @@ def _parameters_cell_source(path: Path) -> str | None:
     return None
 
 
-def _assigned_names(source: str) -> set[str]:
+def assigned_names(source: str) -> list[str]:
+    """Names assigned at the top level of ``source``, in order of first assignment."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return set()
-    names: set[str] = set()
+        return []
+    names: list[str] = []
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else []
         if isinstance(node, ast.AnnAssign):
             targets = [node.target]
-        names.update(t.id for t in targets if isinstance(t, ast.Name))
+        names += [t.id for t in targets if isinstance(t, ast.Name) and t.id not in names]
     return names
 
 
@@ -209,8 +228,8 @@ def _describe(value: Any) -> str:
 def _check_value(
     who: str, notebook: str, pname: str, value: Any, declared: NotebookParameter
 ) -> str | None:
-    """A problem message if ``value`` does not fit ``declared``, else None."""
-    where = f"{who}: parameter '{pname}'"
+    """A problem message if ``value`` does not fit ``declared``, else None (``who`` may be "")."""
+    where = f"{who}: parameter '{pname}'" if who else f"parameter '{pname}'"
     kind = _kind_of(value)
     if kind in ("date", "datetime"):
         return (
@@ -273,6 +292,47 @@ def _suggest(name: str, choices: Sequence[str]) -> str:
 # --------------------------------------------------------------------------- loading
 
 
+def _read_text(path: Path) -> str:
+    """The matrix file as text; :class:`RunMatrixError` naming the byte if it is not UTF-8."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise RunMatrixError(
+            f"{path}: not UTF-8 text: byte {exc.start} (line {line}, column {column}) is "
+            f"0x{data[exc.start]:02x}, which UTF-8 cannot decode ({exc.reason}); save the file "
+            "as UTF-8"
+        ) from None
+
+
+def is_path_parameter(name: str) -> bool:
+    """True for a parameter that names a file or folder (``*_dir``, ``*_file``, ``*_path``)."""
+    return name.endswith(PATH_SUFFIXES)
+
+
+def _resolve_paths(
+    who: str, parameters: Mapping[str, Any], cwd: Path, problems: list[str]
+) -> dict[str, Any]:
+    """``parameters`` with every non-empty path parameter made absolute against ``cwd``."""
+    out = dict(parameters)
+    for pname, value in parameters.items():
+        if not (is_path_parameter(pname) and isinstance(value, str) and value.strip()):
+            continue
+        path = Path(value).expanduser()
+        resolved = Path(os.path.normpath(path if path.is_absolute() else cwd / path))
+        if not resolved.exists():
+            problems.append(
+                f"{who}: parameter '{pname}' = {value!r} names {resolved}, which does not exist "
+                f"(relative paths are taken from the directory the command runs in, {cwd}); "
+                "give an existing file or folder, or an empty string for the default"
+            )
+            continue
+        out[pname] = str(resolved)
+    return out
+
+
 def _entry_lines(text: str) -> list[int | None]:
     """1-based line of each top-level list entry (None where unknown)."""
     import yaml
@@ -300,7 +360,7 @@ def load_matrix(path: str | Path | None = None) -> list[Run]:
             f"run matrix {path} not found; create it (a YAML list of runs, see "
             "analysis.reports.matrix) or pass --matrix FILE"
         )
-    text = path.read_text(encoding="utf-8")
+    text = _read_text(path)
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -308,15 +368,19 @@ def load_matrix(path: str | Path | None = None) -> list[Run]:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise RunMatrixError(f"{path}: not valid YAML{where}: {problem}") from None
-    if raw is None:
-        raw = []
+    if raw is None or raw == []:
+        raise RunMatrixError(
+            f"{path}: the run matrix lists no runs; add at least one entry (- name: ..., "
+            "notebook: ...). A build from an empty matrix would remove every report of the site"
+        )
     if not isinstance(raw, list):
         raise RunMatrixError(
             f"{path}: the run matrix must be a YAML list of runs (entries starting with '- name:'),"
-            f" got a {_kind_of(raw)}; write [] for no runs"
+            f" got a {_kind_of(raw)}"
         )
     lines = _entry_lines(text)
     base = path.parent.resolve()
+    cwd = Path.cwd()
     problems: list[str] = []
     runs: list[Run] = []
     seen: dict[str, int] = {}
@@ -324,7 +388,7 @@ def load_matrix(path: str | Path | None = None) -> list[Run]:
     for i, entry in enumerate(raw):
         line = lines[i] if i < len(lines) else None
         where = f"entry {i + 1}" + (f", line {line}" if line else "")
-        run = _validate_entry(entry, where, base, seen, i, param_cache, problems)
+        run = _validate_entry(entry, where, base, cwd, seen, i, param_cache, problems)
         if run is not None:
             runs.append(run)
     if problems:
@@ -337,6 +401,7 @@ def _validate_entry(
     entry: Any,
     where: str,
     base: Path,
+    cwd: Path,
     seen: dict[str, int],
     index: int,
     param_cache: dict[Path, dict[str, NotebookParameter] | str],
@@ -397,6 +462,9 @@ def _validate_entry(
         nb_path = _check_notebook(who, nb_rel, base, problems)
     if nb_path is not None and parameters:
         _check_parameters(who, nb_rel, nb_path, parameters, param_cache, problems)
+    if len(problems) > n_before:
+        return None
+    parameters = _resolve_paths(who, parameters or {}, cwd, problems)
     if len(problems) > n_before:
         return None
     return Run(
@@ -473,7 +541,7 @@ def _unknown_parameter(
                 "no parameters; tag its parameters cell 'parameters' or drop the parameter"
             )
     source = _parameters_cell_source(nb_path) or ""
-    if pname in _assigned_names(source):
+    if pname in assigned_names(source):
         return (
             f"parameter '{pname}': {nb_rel} assigns it in its parameters cell, but papermill "
             "cannot read that line; write it on one line as `name = literal` or "

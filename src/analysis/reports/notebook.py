@@ -4,8 +4,11 @@ Contract of a report notebook (see ``notebooks/runs.yaml``):
 
 1. One code cell tagged ``parameters`` with one ``name = literal`` line per parameter
    (optionally ``name: type = literal``); papermill injects the run's values after it.
-2. At the top, ``run_facts(parameters, symbols)`` -- what was run on which data with which code.
-3. ``publish_results({...})`` with the headline numbers; the report runner copies the last
+2. The next code cell calls ``check_parameters(globals())``: a name papermill injected that the
+   parameters cell does not declare, or a value of the wrong type, stops the run with a
+   :class:`~analysis.errors.SpecificationError` (papermill itself only warns).
+3. At the top, ``run_facts(parameters, symbols)`` -- what was run on which data with which code.
+4. ``publish_results({...})`` with the headline numbers; the report runner copies the last
    published mapping into the run's ``results.json`` and the index page.
 """
 
@@ -17,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from analysis import config
+from analysis.errors import SpecificationError
 from analysis.reports.results import RESULTS_MIME, canonical_value
 
 if TYPE_CHECKING:
@@ -24,6 +28,8 @@ if TYPE_CHECKING:
 
 PACKAGES = ("analysis", "pandas", "numpy", "statsmodels", "scipy", "yfinance")
 GIT_TIMEOUT = 10.0
+#: First line of the cell papermill injects after the ``parameters`` cell.
+INJECTED_HEADER = "# Parameters"
 
 
 def _format_value(value: Any) -> str:
@@ -78,6 +84,55 @@ def publish_results(
     display(bundle, raw=True)
 
 
+def _injected_cell(history: Sequence[str]) -> int | None:
+    """Index of the last cell papermill injected in the kernel's input history, or None."""
+    for i in range(len(history) - 1, -1, -1):
+        if str(history[i]).split("\n", 1)[0].strip() == INJECTED_HEADER:
+            return i
+    return None
+
+
+def check_parameters(namespace: Mapping[str, Any]) -> None:
+    """Check the parameters papermill injected against the notebook's ``parameters`` cell.
+
+    Call ``check_parameters(globals())`` in the first code cell after the parameters cell. It
+    reads the kernel's input history (``_ih``): the injected cell and the cell run just before
+    it. Every injected name must be declared there (else the closest declared name is
+    suggested) and every value must fit the declared type, as in the run matrix. Raises
+    :class:`~analysis.errors.SpecificationError`; does nothing when nothing was injected.
+    """
+    from analysis.reports import matrix
+
+    history = namespace.get("_ih") or namespace.get("In") or []
+    at = _injected_cell(history)
+    if at is None:
+        return
+    source = str(history[at - 1]) if at > 0 else ""
+    declared = matrix.declared_parameters(source)
+    assigned = matrix.assigned_names(source)
+    problems = []
+    for name in matrix.assigned_names(str(history[at])):
+        if name not in declared:
+            if name in assigned:  # a line papermill cannot read: no type to check against
+                continue
+            names = sorted(declared)
+            problems.append(
+                f"parameter '{name}' is not declared in this notebook's parameters cell"
+                f"{matrix._suggest(name, names)}; declared: {', '.join(names) or '(none)'}"
+            )
+            continue
+        problem = matrix._check_value(
+            "", "the parameters cell", name, namespace.get(name), declared[name]
+        )
+        if problem:
+            problems.append(problem)
+    if problems:
+        raise SpecificationError(
+            "; ".join(problems) + "; fix the value given to papermill (-p, -r, -y) or in the "
+            "run matrix"
+        )
+
+
 def git_commit() -> str:
     """Short sha of the project checkout's HEAD, with ``-dirty`` if files changed, or "unknown"."""
     import subprocess
@@ -122,14 +177,9 @@ def _series_rows(symbols: Sequence[str]) -> list[tuple[str, str, str]]:
         from analysis.prices import load_history, series_info
     except ImportError:
         return [("data", s, "analysis.prices.series_info unavailable") for s in symbols]
-    from analysis.errors import PriceSourceError
-
-    try:
-        info = series_info(list(symbols))
-    except PriceSourceError:  # not cached yet: load as the analysis would (CSV folder, Yahoo)
-        for symbol in symbols:
-            load_history(symbol)
-        info = series_info(list(symbols))
+    for symbol in symbols:  # as the analysis will: the cache, the CSV folder (imported again
+        load_history(symbol)  # when its file changed since the import), else Yahoo
+    info = series_info(list(symbols))
     rows = []
     for rec in info.to_dict(orient="records"):
         first, last = (str(rec.get(k, "?"))[:10] for k in ("first", "last"))
@@ -144,8 +194,17 @@ def _series_rows(symbols: Sequence[str]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _lock_file_text() -> str:
+    from analysis.reports.fingerprint import lock_file_sha256
+
+    sha = lock_file_sha256()
+    name = config.lock_file().name
+    return f"{sha} ({name})" if sha else f"none (no {name} in the project folder)"
+
+
 def run_facts(parameters: Mapping[str, Any], symbols: Sequence[str] = ()) -> pd.DataFrame:
-    """What this report ran: parameters, price series (source, sha256, dates), versions, commit.
+    """What this report ran: parameters, price series (source, sha256, dates), versions, the
+    lock file's sha256 and the commit.
 
     Returns a DataFrame indexed by (section, item) with one column ``value``; show it at the
     top of every report. Price rows come from :func:`analysis.prices.series_info`; a symbol not
@@ -162,6 +221,7 @@ def run_facts(parameters: Mapping[str, Any], symbols: Sequence[str] = ()) -> pd.
     ]
     rows += _series_rows(symbols)
     rows += [("version", k, v) for k, v in package_versions().items()]
+    rows.append(("environment", "lock file sha256", _lock_file_text()))
     rows.append(("code", "git commit", git_commit()))
     frame = pd.DataFrame(rows, columns=["section", "item", "value"])
     return frame.set_index(["section", "item"])

@@ -1,0 +1,134 @@
+"""The kernel of a report build is this interpreter, whatever Jupyter kernels are installed; plain
+papermill keeps working with the notebooks' ``python3`` kernel in this environment."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+import analysis as an
+from analysis.reports import fingerprint
+from analysis.reports.results import extract_results
+from analysis.reports.runner import build_reports
+
+pytestmark = pytest.mark.notebooks
+
+REPO = Path(__file__).resolve().parents[1]
+OTHER_PYTHON = Path("/usr/bin/python3")  # the system's Python, not this environment's
+PAPERMILL = Path(sys.executable).parent / "papermill"
+PROBE = """\
+import sys
+
+from analysis.reports.notebook import publish_results
+
+publish_results({"n": n, "python": sys.executable})
+"""
+
+
+def _probe(path: Path) -> None:
+    nb = new_notebook(
+        cells=[
+            new_code_cell("n = 1  # a number", metadata={"tags": ["parameters"]}),
+            new_code_cell(PROBE),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    nbformat.write(nb, path)
+
+
+def _other_python() -> bool:
+    """True when OTHER_PYTHON exists and is not the interpreter running the tests."""
+    return OTHER_PYTHON.is_file() and OTHER_PYTHON.resolve() != Path(sys.executable).resolve()
+
+
+@pytest.fixture
+def foreign_kernel(tmp_path, monkeypatch) -> Path:
+    """A HOME and JUPYTER_PATH whose ``python3`` kernel runs another Python."""
+    if not _other_python():
+        pytest.skip(f"needs {OTHER_PYTHON}, another Python than this environment's")
+    home = tmp_path / "home"
+    spec = {
+        "argv": [str(OTHER_PYTHON), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (system)",
+        "language": "python",
+    }
+    for root in (home / ".local" / "share" / "jupyter", tmp_path / "jupyter_path"):
+        (root / "kernels" / "python3").mkdir(parents=True)
+        (root / "kernels" / "python3" / "kernel.json").write_text(json.dumps(spec))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter_path"))
+    for name in ("JUPYTER_DATA_DIR", "XDG_DATA_HOME", "JUPYTER_CONFIG_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    # what Jupyter (and plain papermill) would now start for the notebooks' kernel
+    assert KernelSpecManager().get_kernel_spec("python3").argv[0] == str(OTHER_PYTHON)
+    return home
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_build_runs_in_this_python_despite_a_user_kernel_of_another(
+    foreign_kernel, tmp_path, monkeypatch, jobs
+):
+    project = tmp_path / "project"
+    (project / "notebooks").mkdir(parents=True)
+    _probe(project / "notebooks" / "probe.ipynb")
+    matrix = project / "notebooks" / "runs.yaml"
+    matrix.write_text(
+        "- name: one\n  notebook: probe.ipynb\n  parameters: {n: 1}\n"
+        "- name: two\n  notebook: probe.ipynb\n  parameters: {n: 2}\n"
+    )
+    monkeypatch.setenv("ANALYSIS_HOME", str(project))
+    monkeypatch.setattr(fingerprint, "source_digest", lambda: "0" * 64)
+    result = build_reports(matrix=matrix, out=project / "site", jobs=jobs, progress=False)
+    assert [(o.name, o.status, o.error) for o in result.outcomes] == [
+        ("one", "ok", None),
+        ("two", "ok", None),
+    ]
+    for n, name in enumerate(("one", "two"), start=1):
+        nb = nbformat.read(project / "site" / name / "executed.ipynb", as_version=4)
+        assert extract_results(nb) == {"n": n, "python": sys.executable}
+
+
+@pytest.mark.realdata
+def test_plain_papermill_runs_the_event_study_in_this_environment(real_prices, tmp_path):
+    """``papermill notebooks/event_study.ipynb out.ipynb -p ...`` outside the report build."""
+    out = tmp_path / "out.ipynb"
+    done = subprocess.run(
+        [
+            str(PAPERMILL),
+            str(REPO / "notebooks" / "event_study.ipynb"),
+            str(out),
+            "-p",
+            "symbol",
+            "NVDA",
+            "-p",
+            "event",
+            "E08",
+            "-p",
+            "robustness",
+            "False",
+            "--cwd",
+            str(REPO / "notebooks"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    nb = nbformat.read(out, as_version=4)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    res = extract_results(nb)
+    car = an.event_study("NVDA", "E08", market="SPY").car()
+    assert res["day0"] == "2023-10-17"
+    assert res["car"] == pytest.approx(car.car["NVDA"], rel=1e-9)
+    assert res["pvalue"] == pytest.approx(car.pvalue["NVDA"], rel=1e-9)
+    assert res["n_estimation"] == 240
