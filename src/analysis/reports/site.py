@@ -35,7 +35,9 @@ _RUN_TEMPLATE = """{%- extends 'index.html.j2' -%}
 _HEADER_CSS = (
     "<style>.analysis-nav{font-family:system-ui,sans-serif;padding:.6em 1em;margin-bottom:1em;"
     "border-bottom:1px solid #ccc;background:#f6f8fa}.analysis-nav a{margin-right:1em}"
-    ".analysis-nav .failed{color:#b00020;font-weight:bold}</style>"
+    ".analysis-nav .failed{color:#b00020;font-weight:bold}"
+    # a wide table scrolls inside the page instead of being cut off at the window's edge
+    ".jp-RenderedHTMLCommon table{display:block;max-width:100%;overflow-x:auto}</style>"
 )
 
 
