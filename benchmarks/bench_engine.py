@@ -35,9 +35,15 @@ import tracemalloc
 import numpy as np
 import pandas as pd
 
-from analysis import calendar, inference
-from analysis.eventstudy import build_design
-from analysis.models import event_dummy_regression, fit_arrays, fit_statsmodels, make_spec
+from analysis.data import calendar
+from analysis.eventstudy import inference
+from analysis.eventstudy.models import (
+    event_dummy_regression,
+    fit_arrays,
+    fit_statsmodels,
+    make_spec,
+)
+from analysis.eventstudy.study import build_design
 
 N, L1, L2 = 500, 250, 11
 SPECS = {

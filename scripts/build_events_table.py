@@ -5,7 +5,7 @@
 
 FACTS_DIR defaults to ``../shared/data/facts`` beside the project checkout. The output is
 deterministic (same facts -> same bytes); the parsing rules are documented in
-``analysis.events`` (``parse_date_text``, ``parse_time_text``, ``EXPORT_CONTROL_BY_KIND``,
+``analysis.data.events`` (``parse_date_text``, ``parse_time_text``, ``EXPORT_CONTROL_BY_KIND``,
 ``MEDIA_REPORTS_ABOUT_CONTROLS``). The file is written atomically.
 """
 
@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 from analysis import config
+from analysis.data.events import build_registry, write_registry
 from analysis.errors import AnalysisError
-from analysis.events import build_registry, write_registry
 
 
 def default_facts_dir() -> Path:

@@ -26,8 +26,8 @@ import tempfile
 from pathlib import Path
 
 from analysis import config
+from analysis.data.facts import normalize_confidence, parse_approx_date
 from analysis.errors import DataError
-from analysis.facts import normalize_confidence, parse_approx_date
 
 TABLES = ("revenue_geography.csv", "peers_china_exposure.csv", "hardware_prices.csv")
 

@@ -120,7 +120,7 @@ def estudy2_reference_dir() -> Path:
 @pytest.fixture(scope="session")
 def real_cache_dir(shared_prices_dir, tmp_path_factory) -> Path:
     """A session-wide cache holding every series of the shared folder, imported once."""
-    from analysis import prices
+    from analysis.data import prices
 
     cache = tmp_path_factory.mktemp("realcache")
     mp = pytest.MonkeyPatch()

@@ -1,4 +1,4 @@
-"""analysis.calendar: NYSE sessions, the day-0 rule, windows in trading days."""
+"""analysis.data.calendar: NYSE sessions, the day-0 rule, windows in trading days."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import calendar as cal
-from analysis.calendar import (
+from analysis.data import calendar as cal
+from analysis.data.calendar import (
     Day0,
     EventTime,
     WindowError,

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 import analysis as an
-from analysis import calendar
 from analysis.cli import main
+from analysis.data import calendar
 from analysis.errors import EstimationError, SpecificationError
-from analysis.models import MIN_UNEXPLAINED_SHARE, fit_arrays, make_spec
+from analysis.eventstudy.models import MIN_UNEXPLAINED_SHARE, fit_arrays, make_spec
 
 EVENT = "2023-10-17"
 MULTI = (

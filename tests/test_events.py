@@ -1,4 +1,4 @@
-"""analysis.events: the event registry, day 0 per event, peer groups."""
+"""analysis.data.events: the event registry, day 0 per event, peer groups."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import events
-from analysis.calendar import Day0
-from analysis.errors import CalendarError, DataError, SpecificationError, ValidationError
-from analysis.events import (
+from analysis.data import events
+from analysis.data.calendar import Day0
+from analysis.data.events import (
     REGISTRY_COLUMNS,
     Event,
     build_registry,
@@ -26,6 +25,7 @@ from analysis.events import (
     registry_csv,
     resolve_event,
 )
+from analysis.errors import CalendarError, DataError, SpecificationError, ValidationError
 
 REPO = Path(__file__).resolve().parents[1]
 REGISTRY = REPO / "data" / "events.csv"

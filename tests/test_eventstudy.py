@@ -10,7 +10,7 @@ import pytest
 import statsmodels.api as sm
 
 import analysis as an
-from analysis import calendar
+from analysis.data import calendar
 from analysis.errors import CalendarError, DataError, EstimationError, SpecificationError
 
 EVENT = "2023-10-17"

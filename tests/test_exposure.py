@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import exposure, facts
+from analysis.data import facts
 from analysis.errors import DataError, EstimationError, SpecificationError
+from analysis.studies import exposure
 
 
 def _shares() -> pd.DataFrame:
@@ -198,7 +199,7 @@ def test_exposure_snapshot_latest_before():
 
 @pytest.mark.realdata
 def test_real_market_verdict_oct_2023(real_prices):
-    from analysis import prices
+    from analysis.data import prices
 
     q = prices.quoted_close("NVDA", "2023-10-01", "2023-10-31")
     assert q[pd.Timestamp("2023-10-17")] == pytest.approx(439.38, abs=0.005)

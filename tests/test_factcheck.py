@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import factcheck as fc
-from analysis import facts
+from analysis.data import facts
 from analysis.errors import SpecificationError
+from analysis.studies import factcheck as fc
 
 
 def _ohlc() -> pd.DataFrame:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis import config, facts
+from analysis import config
+from analysis.data import facts
 from analysis.errors import DataError, SpecificationError, ValidationError
 
 REPO = Path(__file__).resolve().parents[1]

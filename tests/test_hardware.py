@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import facts, hardware
+from analysis.data import facts
 from analysis.errors import DataError, SpecificationError
+from analysis.studies import hardware
 
 
 def _fx() -> pd.Series:
@@ -226,7 +227,7 @@ def test_real_hardware_table_shocks():
 
 @pytest.mark.realdata
 def test_real_a800_gain_in_usd(real_prices):
-    from analysis import prices
+    from analysis.data import prices
 
     fx = prices.close(["CNY=X"], "2023-01-01", "2023-12-31")
     fx = fx.iloc[:, 0] if isinstance(fx, pd.DataFrame) else fx

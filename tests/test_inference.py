@@ -1,4 +1,4 @@
-"""Hand-worked checks of every statistic in analysis.inference, identities and bad inputs.
+"""Hand-worked checks of every statistic in analysis.eventstudy.inference, identities and bad inputs.
 
 Expected values are computed here with plain Python arithmetic (lists, loops, math), never by
 calling the function under test a second time.
@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from analysis import inference as inf
 from analysis.errors import EstimationError, SpecificationError
-from analysis.inference import TestInputs
+from analysis.eventstudy import inference as inf
+from analysis.eventstudy.inference import TestInputs
 
 pytestmark = pytest.mark.filterwarnings("error")  # a numpy/scipy warning is a failure
 

@@ -25,7 +25,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from analysis import inference as inf
+from analysis.eventstudy import inference as inf
 
 pytestmark = pytest.mark.filterwarnings("error")
 

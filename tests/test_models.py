@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from analysis.errors import EstimationError, SpecificationError
-from analysis.models import (
+from analysis.eventstudy.models import (
     event_dummy_regression,
     fit_arrays,
     fit_statsmodels,

@@ -1,8 +1,8 @@
 """Seeded Monte Carlo size and power checks of the engine's tests (marked slow; run in CI).
 
 Each scenario simulates market-model returns for firms sharing one event date, fits them with the
-package's vectorized path (:func:`analysis.models.fit_arrays`) and runs the package's tests
-(:func:`analysis.inference.run_tests`) on day 0. A 5% test must reject in [2.7%, 7.3%] of 1,000
+package's vectorized path (:func:`analysis.eventstudy.models.fit_arrays`) and runs the package's tests
+(:func:`analysis.eventstudy.inference.run_tests`) on day 0. A 5% test must reject in [2.7%, 7.3%] of 1,000
 null replications (the binomial 99.9% band), except where a scenario is built to show a test fails.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis import inference
-from analysis.models import fit_arrays, make_spec
+from analysis.eventstudy import inference
+from analysis.eventstudy.models import fit_arrays, make_spec
 
 pytestmark = pytest.mark.slow
 

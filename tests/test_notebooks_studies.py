@@ -273,7 +273,8 @@ def test_china_exposure_notebook(kernel_env, shared_prices_dir, tmp_path):
     assert len(res["regression_bases"]) > 1  # the sample mixes geography bases
     # the same regression through the API with the notebook's defaults
     import analysis as an
-    from analysis import exposure, facts
+    from analysis.data import facts
+    from analysis.studies import exposure
 
     snap = exposure.exposure_snapshot(facts.load_peers_exposure(), before="2023-10-17")
     cars = pd.concat(

@@ -1,4 +1,4 @@
-"""Unit tests of analysis.prices on synthetic data (no network, no shared folder)."""
+"""Unit tests of analysis.data.prices on synthetic data (no network, no shared folder)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import config, prices
+from analysis import config
+from analysis.data import prices
 from analysis.errors import AnalysisError, DataError, PriceSourceError, ValidationError
 
 HEADER = "date,open,high,low,close,adj_close,volume"
@@ -26,7 +27,7 @@ def _no_prices_dir(monkeypatch):
 
 def sessions_from(start, n):
     """The first n NYSE sessions on or after ``start`` (2023-01-03 -> 01-03 .. 01-17, MLK skipped)."""
-    from analysis import calendar
+    from analysis.data import calendar
 
     start = pd.Timestamp(start)
     return calendar.sessions(start, start + pd.Timedelta(days=2 * n + 10))[:n]
@@ -866,7 +867,7 @@ def test_import_is_light():
     import sys
 
     code = (
-        "import sys, analysis.prices; "
+        "import sys, analysis.data.prices; "
         "print('yfinance' in sys.modules, 'exchange_calendars' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import cli, config, prices
+from analysis import cli, config
+from analysis.data import prices
 from analysis.errors import PriceSourceError
 from analysis.reports import fingerprint
 

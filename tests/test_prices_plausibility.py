@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import calendar, prices
+from analysis.data import calendar, prices
+from analysis.data.prices import PriceDataWarning
 from analysis.errors import DataError, ValidationError
-from analysis.prices import PriceDataWarning
 
-pytestmark = pytest.mark.filterwarnings("error::analysis.prices.PriceDataWarning")
+pytestmark = pytest.mark.filterwarnings("error::analysis.data.prices.PriceDataWarning")
 
 HEADER = "date,open,high,low,close,adj_close,volume"
 

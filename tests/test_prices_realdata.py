@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis import prices
+from analysis.data import prices
 
 pytestmark = pytest.mark.realdata
 

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 import analysis
+import analysis.data
 from analysis.errors import PriceSourceError, SpecificationError
 from analysis.reports import fingerprint, notebook, runner
 from analysis.reports.results import RESULTS_MIME, canonical_value, dumps, extract_results
@@ -117,7 +118,7 @@ def test_publish_results_displays_table_and_bundle(monkeypatch):
 
 
 def test_run_facts_with_series_info(monkeypatch):
-    fake = types.ModuleType("analysis.prices")
+    fake = types.ModuleType("analysis.data.prices")
     loaded = []
 
     def load_history(symbol):
@@ -141,7 +142,7 @@ def test_run_facts_with_series_info(monkeypatch):
 
     fake.series_info = series_info
     fake.load_history = load_history
-    monkeypatch.setitem(sys.modules, "analysis.prices", fake)
+    monkeypatch.setitem(sys.modules, "analysis.data.prices", fake)
     facts = notebook.run_facts({"event": "2023-10-17", "window": [-1, 3]}, ["NVDA", "SPY"])
     assert facts.index.names == ["section", "item"] and list(facts.columns) == ["value"]
     value = facts["value"]
@@ -158,9 +159,9 @@ def test_run_facts_with_series_info(monkeypatch):
 
 
 def test_run_facts_without_prices_module(monkeypatch):
-    monkeypatch.setitem(sys.modules, "analysis.prices", None)  # import fails
+    monkeypatch.setitem(sys.modules, "analysis.data.prices", None)  # import fails
     facts = notebook.run_facts({}, symbols="NVDA")
-    assert facts.loc[("data", "NVDA"), "value"] == "analysis.prices.series_info unavailable"
+    assert facts.loc[("data", "NVDA"), "value"] == "analysis.data.prices.series_info unavailable"
     none = notebook.run_facts({"a": 1})
     assert none.loc[("data", "prices"), "value"] == "no price series"
 
@@ -190,11 +191,11 @@ def test_fingerprint_follows_each_input(monkeypatch, tmp_path):
     monkeypatch.setattr(analysis, "__file__", str(pkg / "__init__.py"))
     manifest = {"NVDA": {"sha256": "1" * 64, "retrieved_at": "t1"}}
     changed_csv: dict[str, Path] = {}  # symbol -> its source CSV, when that changed since import
-    fake = types.ModuleType("analysis.prices")
+    fake = types.ModuleType("analysis.data.prices")
     fake.cache_manifest = lambda: manifest
     fake._changed_csv_source = changed_csv.get
-    monkeypatch.setitem(sys.modules, "analysis.prices", fake)
-    monkeypatch.setattr(analysis, "prices", fake, raising=False)  # if another test imported it
+    monkeypatch.setitem(sys.modules, "analysis.data.prices", fake)
+    monkeypatch.setattr(analysis.data, "prices", fake, raising=False)  # if already imported
     nb = tmp_path / "n.ipynb"
     shutil.copy(FIXTURES / "results.ipynb", nb)
     table = tmp_path / "peers.csv"
@@ -287,11 +288,11 @@ def test_fingerprint_follows_each_input(monkeypatch, tmp_path):
 
 
 def test_prices_digest_without_prices_module(monkeypatch):
-    monkeypatch.delattr(analysis, "prices", raising=False)  # imported by another test
-    monkeypatch.setitem(sys.modules, "analysis.prices", None)
+    monkeypatch.delattr(analysis.data, "prices", raising=False)  # imported by another test
+    monkeypatch.setitem(sys.modules, "analysis.data.prices", None)
     a = fingerprint.prices_digest()
     assert re.fullmatch(r"[0-9a-f]{64}", a) and fingerprint.prices_digest() == a
-    assert a == fingerprint._sha([b"analysis.prices.cache_manifest unavailable"])
+    assert a == fingerprint._sha([b"analysis.data.prices.cache_manifest unavailable"])
 
 
 def test_manifest_shapes():
@@ -418,7 +419,7 @@ def test_run_facts_and_fingerprint_on_real_prices(shared_prices_dir, monkeypatch
     row = facts.loc[("data", "NVDA"), "value"]
     assert row.startswith(f"{first} to {last}, {len(lines) - 1} rows, source csv:")
     assert re.search(r"sha256 [0-9a-f]{64}$", row)
-    from analysis.prices import cache_manifest
+    from analysis.data.prices import cache_manifest
 
     sha = cache_manifest().set_index("symbol").loc["NVDA", "sha256"]
     assert row.endswith(sha)

@@ -5,8 +5,9 @@ hardware-price and China-exposure evidence and a fact-check of a news article.
 >>> res = an.event_study(["NVDA"], event="E08", market="SPY")   # doctest: +SKIP
 >>> res.summary()                                                # doctest: +SKIP
 
-Submodules are imported on first use (``an.plots``, ``an.prices``, ...), so ``import analysis``
-stays light.
+Modules are imported on first use under short names (``an.prices`` is ``analysis.data.prices``,
+``an.inference`` is ``analysis.eventstudy.inference``, ``an.factcheck`` is
+``analysis.studies.factcheck``, ...), so ``import analysis`` stays light.
 """
 
 from __future__ import annotations
@@ -16,32 +17,33 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
+#: Short names for the modules, by layer: data -> eventstudy (engine) -> studies -> reports, cli.
 _SUBMODULES = {
-    "calendar",
-    "config",
-    "errors",
-    "events",
-    "eventstudy",
-    "exposure",
-    "facts",
-    "factcheck",
-    "hardware",
-    "inference",
-    "models",
-    "plots",
-    "prices",
-    "reports",
-    "returns",
-    "robustness",
+    "config": "analysis.config",
+    "errors": "analysis.errors",
+    "calendar": "analysis.data.calendar",
+    "events": "analysis.data.events",
+    "facts": "analysis.data.facts",
+    "prices": "analysis.data.prices",
+    "eventstudy": "analysis.eventstudy",
+    "returns": "analysis.eventstudy.returns",
+    "models": "analysis.eventstudy.models",
+    "inference": "analysis.eventstudy.inference",
+    "robustness": "analysis.eventstudy.robustness",
+    "exposure": "analysis.studies.exposure",
+    "factcheck": "analysis.studies.factcheck",
+    "hardware": "analysis.studies.hardware",
+    "plots": "analysis.plots",
+    "reports": "analysis.reports",
 }
 _FUNCTIONS = {
-    "event_study": "eventstudy",
-    "compare": "eventstudy",
-    "robustness_grid": "robustness",
-    "peer_group": "events",
-    "get_event": "events",
-    "load_history": "prices",
-    "resolve_day0": "calendar",
+    "event_study": "analysis.eventstudy",
+    "compare": "analysis.eventstudy",
+    "robustness_grid": "analysis.eventstudy.robustness",
+    "peer_group": "analysis.data.events",
+    "get_event": "analysis.data.events",
+    "load_history": "analysis.data.prices",
+    "resolve_day0": "analysis.data.calendar",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,9 +52,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def __getattr__(name: str):
     if name in _SUBMODULES:
-        return importlib.import_module(f"analysis.{name}")
+        return importlib.import_module(_SUBMODULES[name])
     if name in _FUNCTIONS:
-        return getattr(importlib.import_module(f"analysis.{_FUNCTIONS[name]}"), name)
+        return getattr(importlib.import_module(_FUNCTIONS[name]), name)
     raise AttributeError(f"module 'analysis' has no attribute {name!r}")
 
 

@@ -7,7 +7,8 @@ import sys
 
 import pandas as pd
 
-from analysis import config, prices
+from analysis import config
+from analysis.data import prices
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from analysis.models import CONVENTIONS, MODELS
+from analysis.eventstudy.models import CONVENTIONS, MODELS
 
 #: Options whose values look like negative numbers ("-250:-11"); the CLI joins them as --opt=value.
 WINDOW_OPTIONS = ("--estimation", "--window", "--car-window")
@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.errors import SpecificationError
-    from analysis.eventstudy import event_study
+    from analysis.eventstudy.study import event_study
 
     if args.market is not None and args.model in ("constant_mean", "factor_model"):
         raise SpecificationError(

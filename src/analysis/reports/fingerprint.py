@@ -3,7 +3,7 @@
 The fingerprint is a sha256 over, in this order: the notebook file's bytes; the canonical JSON
 of the run's parameters and title; the files named by its path parameters (``*_dir``, ``*_file``,
 ``*_path``); the price series (the sha256 of every price-cache manifest entry,
-:func:`analysis.prices.cache_manifest`, and for a series imported from the CSV folder of
+:func:`analysis.data.prices.cache_manifest`, and for a series imported from the CSV folder of
 ``ANALYSIS_PRICES_DIR`` whose file has changed since, that file's sha256: the run will import it
 again); the bytes of the committed tables ``data/*.csv`` and ``data/*.yaml``; the US retail
 series of ``ANALYSIS_HARDWARE_DIR``; the source of the ``analysis`` package
@@ -93,12 +93,12 @@ def prices_digest() -> str:
     """sha256 over the price cache manifest's per-series sha256s ("unavailable" if none).
 
     A series imported from the ``ANALYSIS_PRICES_DIR`` folder whose CSV has changed since (which
-    :func:`analysis.prices.load_history` will import again) adds that file's current sha256.
+    :func:`analysis.data.prices.load_history` will import again) adds that file's current sha256.
     """
     try:
-        from analysis import prices
+        from analysis.data import prices
     except ImportError:
-        return _sha([b"analysis.prices.cache_manifest unavailable"])
+        return _sha([b"analysis.data.prices.cache_manifest unavailable"])
     try:
         manifest = prices.cache_manifest()
         pairs = [(k, v + _changed_csv(prices, k)) for k, v in _manifest_pairs(manifest)]

@@ -174,9 +174,9 @@ def _series_rows(symbols: Sequence[str]) -> list[tuple[str, str, str]]:
     if not symbols:
         return [("data", "prices", "no price series")]
     try:
-        from analysis.prices import load_history, series_info
+        from analysis.data.prices import load_history, series_info
     except ImportError:
-        return [("data", s, "analysis.prices.series_info unavailable") for s in symbols]
+        return [("data", s, "analysis.data.prices.series_info unavailable") for s in symbols]
     for symbol in symbols:  # as the analysis will: the cache, the CSV folder (imported again
         load_history(symbol)  # when its file changed since the import), else Yahoo
     info = series_info(list(symbols))
@@ -207,8 +207,8 @@ def run_facts(parameters: Mapping[str, Any], symbols: Sequence[str] = ()) -> pd.
     lock file's sha256 and the commit.
 
     Returns a DataFrame indexed by (section, item) with one column ``value``; show it at the
-    top of every report. Price rows come from :func:`analysis.prices.series_info`; a symbol not
-    yet cached is loaded first with :func:`analysis.prices.load_history` (the CSV folder of
+    top of every report. Price rows come from :func:`analysis.data.prices.series_info`; a symbol not
+    yet cached is loaded first with :func:`analysis.data.prices.load_history` (the CSV folder of
     ``ANALYSIS_PRICES_DIR``, else Yahoo unless offline; else its clear error).
     """
     import pandas as pd

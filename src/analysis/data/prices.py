@@ -18,7 +18,7 @@ Conventions
   split-adjusted basis, ``ratio`` new shares per old share) merged with the splits Yahoo reports for
   fetched series. For a symbol the committed table lists, it is authoritative and any difference
   with Yahoo over the fetched range is an error; for other symbols Yahoo's list is used.
-* Plausibility (:mod:`analysis._price_checks`, the same for a CSV file and a Yahoo answer): no
+* Plausibility (:mod:`analysis.data._price_checks`, the same for a CSV file and a Yahoo answer): no
   value may be missing, non-finite or non-positive; dates must be NYSE sessions (FX and futures
   symbols with ``=`` excepted) and not in the future; the close must lie within the day's
   low..high (FX excepted); one-day spikes in ``adj_close`` and split-unadjusted closes are
@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
-from analysis._price_checks import (
+from analysis.data._price_checks import (
     KnownSplit,
     PriceDataWarning,
     check_series,
@@ -1031,7 +1031,7 @@ def series_info(symbols: str | Iterable[str]) -> pd.DataFrame:
 
 
 def _sessions(lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DatetimeIndex:
-    """NYSE sessions in [lo, hi] (:mod:`analysis.calendar`; weekdays outside its range)."""
+    """NYSE sessions in [lo, hi] (:mod:`analysis.data.calendar`; weekdays outside its range)."""
     return nyse_sessions(lo, hi)
 
 

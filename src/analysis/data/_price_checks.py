@@ -1,7 +1,7 @@
 """Plausibility checks of a daily price series, shared by the CSV import and the Yahoo fetch.
 
 :func:`check_series` runs on a parsed frame (``DatetimeIndex``; columns ``open, high, low, close,
-adj_close``) next to the basic checks of :mod:`analysis.prices` (numbers, positive, finite, high
+adj_close``) next to the basic checks of :mod:`analysis.data.prices` (numbers, positive, finite, high
 not below low, dates ascending and unique); values the basic checks reject are skipped here.
 Every finding names the row (file and line, or the date of a Yahoo answer), the date and the
 values.
@@ -9,7 +9,7 @@ values.
 Errors (the series is not imported):
 
 * a date after today (New York), or, for a symbol on the NYSE calendar, a date on which the NYSE
-  did not trade (weekend, holiday, closure; before the range of :mod:`analysis.calendar`, which
+  did not trade (weekend, holiday, closure; before the range of :mod:`analysis.data.calendar`, which
   starts in 2000, only weekends are known). FX and futures symbols (``CNY=X``, ``CL=F``: any
   symbol with ``=``) trade on their own calendars and are exempt from the session check;
 * ``close`` outside the day's ``[low, high]`` (beyond a relative rounding tolerance of 1e-6), or
@@ -28,7 +28,7 @@ Warnings (the series is imported; each is listed in the import report and emitte
 
 * ``open`` outside ``[low, high]`` by at most 1% (a vendor glitch in a field no return uses);
 * more than :data:`GAP_SESSIONS` NYSE sessions without a row (a trading halt, a missing stretch).
-  Returns are computed on the NYSE session grid (:mod:`analysis.returns`), so the sessions of a
+  Returns are computed on the NYSE session grid (:mod:`analysis.eventstudy.returns`), so the sessions of a
   gap and the one after it carry no return; nothing is filled.
 """
 
@@ -118,8 +118,8 @@ def _today_new_york() -> pd.Timestamp:
 
 
 def nyse_sessions(lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DatetimeIndex:
-    """NYSE sessions in ``[lo, hi]`` from :mod:`analysis.calendar`; weekdays outside its range."""
-    from analysis import calendar as acal
+    """NYSE sessions in ``[lo, hi]`` from :mod:`analysis.data.calendar`; weekdays outside its range."""
+    from analysis.data import calendar as acal
 
     if hi < lo:
         return pd.DatetimeIndex([], dtype="datetime64[ns]")
@@ -232,7 +232,7 @@ def _date_problems(
 
 def _closed_why(day: pd.Timestamp) -> str:
     """Why the NYSE did not trade on ``day`` (weekend, the holiday's name, a closure)."""
-    from analysis import calendar as acal
+    from analysis.data import calendar as acal
 
     if day.weekday() >= 5:
         return "weekend"

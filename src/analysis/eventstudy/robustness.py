@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from analysis import calendar
+from analysis.data import calendar
 from analysis.errors import AnalysisError
-from analysis.eventstudy import Window, as_symbols, check_alpha, event_study
-from analysis.models import make_spec, own_regressor_error
+from analysis.eventstudy.models import make_spec, own_regressor_error
+from analysis.eventstudy.study import Window, as_symbols, check_alpha, event_study
 
 DEFAULT_MODELS: tuple[str, ...] = (
     "market_model",
@@ -47,14 +47,14 @@ def robustness_grid(
     row with its error message; so is a firm that is the specification's own benchmark (the
     other firms of that specification keep their numbers).
     """
-    from analysis.prices import normalize_symbol
+    from analysis.data.prices import normalize_symbol
 
     syms = as_symbols(symbols)
     markets = as_symbols(markets, "markets", "'SPY'")
     models = [models] if isinstance(models, str) else list(models)
     factor_base = normalize_symbol(factor_base)
     if prices is None:
-        from analysis import prices as price_mod
+        from analysis.data import prices as price_mod
 
         needed = list(dict.fromkeys([*syms, *markets, factor_base]))
         prices = price_mod.adj_close(needed)

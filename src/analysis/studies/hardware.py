@@ -1,8 +1,8 @@
 """Hardware price shocks: China prices of Nvidia accelerators and GPUs around the export rules.
 
 Pure functions on frames. Inputs: the validated ``data/hardware_prices.csv``
-(:func:`analysis.facts.load_hardware_prices`) and a USD/CNY series (CNY per USD, Yahoo ``CNY=X``
-close, e.g. ``analysis.prices.close(["CNY=X"], ...)``). Every output names its currency, and every
+(:func:`analysis.data.facts.load_hardware_prices`) and a USD/CNY series (CNY per USD, Yahoo ``CNY=X``
+close, e.g. ``analysis.data.prices.close(["CNY=X"], ...)``). Every output names its currency, and every
 conversion names the FX date used: the close of the observation's date, or the last close before
 it when that day has none (never a later one).
 """
@@ -123,7 +123,7 @@ def fx_at(fx: pd.Series, dates) -> pd.DataFrame:
     s = fx.dropna().sort_index()
     s.index = pd.DatetimeIndex(s.index)
     if s.empty:
-        raise DataError("USD/CNY series (CNY=X) is empty; load it with analysis.prices.close")
+        raise DataError("USD/CNY series (CNY=X) is empty; load it with analysis.data.prices.close")
     d = pd.DatetimeIndex([_date(x, "FX date") for x in dates])
     pos = s.index.searchsorted(d, side="right") - 1
     bad = [str(x.date()) for x, p in zip(d, pos, strict=True) if p < 0]

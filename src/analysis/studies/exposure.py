@@ -1,8 +1,8 @@
 """China revenue exposure: Nvidia's revenue by region, the market's verdict per event, and a
 cross-section of abnormal returns on China exposure.
 
-Pure functions on frames (inputs from :mod:`analysis.facts` loaders and quoted closes from
-:func:`analysis.prices.quoted_close`). Geography bases are never mixed silently: every row carries
+Pure functions on frames (inputs from :mod:`analysis.data.facts` loaders and quoted closes from
+:func:`analysis.data.prices.quoted_close`). Geography bases are never mixed silently: every row carries
 its ``basis`` and ``presentation``, and the regression flags a sample with more than one basis.
 """
 
@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from analysis.data.facts import confidence_rank
 from analysis.errors import DataError, EstimationError, SpecificationError
-from analysis.facts import confidence_rank
 
 __all__ = [
     "ExposureRegression",
@@ -160,7 +160,7 @@ def market_value_change(
     """Change in market value from the close of ``start`` to the close of ``end``.
 
     ``quoted_close``: closes in the units quoted on each date (pre-split units before a split,
-    :func:`analysis.prices.quoted_close`). Shares: the confirmed count nearest to ``shares_on``
+    :func:`analysis.data.prices.quoted_close`). Shares: the confirmed count nearest to ``shares_on``
     (default ``start``), restated in the split units of ``start`` with the split table (a window
     that spans a split is refused). Returns a dict with the prices, dates,
     the share count and its date, and ``change_usd`` = shares x (P_end - P_start).
@@ -178,7 +178,7 @@ def market_value_change(
             )
     if t1 <= t0:
         raise SpecificationError(f"end {t1.date()} must be after start {t0.date()}")
-    from analysis.prices import split_factor, splits
+    from analysis.data.prices import split_factor, splits
 
     split_dates = [d for d in splits(symbol)["date"] if t0 < d <= t1]
     if split_dates:

@@ -33,7 +33,7 @@ Parsed columns
     ``product_launch``, ``market_shock``; ``media_report`` rows are decided one by one in
     :data:`MEDIA_REPORTS_ABOUT_CONTROLS` (true only when the report is about the controls).
 
-Day 0 for an event is :func:`analysis.calendar.resolve_day0` applied to ``date`` with ``time_et``
+Day 0 for an event is :func:`analysis.data.calendar.resolve_day0` applied to ``date`` with ``time_et``
 when known, else ``timing``.
 """
 
@@ -53,7 +53,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from analysis import calendar, config
+from analysis import config
+from analysis.data import calendar
 from analysis.errors import CalendarError, DataError, SpecificationError, ValidationError
 
 __all__ = [
@@ -240,7 +241,7 @@ def parse_time_text(text: str, date: str | None) -> tuple[str, str]:
         return "", "unknown"
     if word is None:
         raise ValueError(
-            f"time text {text!r} fits no timing rule; add a rule to analysis.events "
+            f"time text {text!r} fits no timing rule; add a rule to analysis.data.events "
             "(parse_time_text) or write it as before open / during session / after close / "
             "unconfirmed"
         )

@@ -8,7 +8,7 @@
 >>> res.to_frame()           # tidy AR/CAR by firm and day
 
 Conventions (README, "Conventions"): simple returns of the adjusted close on the NYSE session grid; day 0 by
-:func:`analysis.calendar.resolve_day0` (stated in every output); estimation and event windows in
+:func:`analysis.data.calendar.resolve_day0` (stated in every output); estimation and event windows in
 trading days relative to day 0, which must not overlap; missing returns are dropped from estimation
 (count reported) and leave the AR missing in the event window (tests report the N they used).
 """
@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis import calendar, inference
+from analysis.data import calendar
 from analysis.errors import CalendarError, DataError, SpecificationError
-from analysis.models import (
+from analysis.eventstudy import inference
+from analysis.eventstudy.models import (
     MIN_ESTIMATION_DEFAULT,
     FitArrays,
     ModelSpec,
@@ -36,7 +37,7 @@ from analysis.models import (
     make_spec,
     own_regressor_error,
 )
-from analysis.returns import returns_from_prices
+from analysis.eventstudy.returns import returns_from_prices
 
 Window = tuple[int, int]
 
@@ -66,7 +67,7 @@ def _as_window(value: Window | str | Sequence[int], what: str) -> Window:
 def as_symbols(value: object, what: str = "symbols", example: str = "'NVDA'") -> list[str]:
     """Normalized symbols from one symbol or a list of them (a string is one symbol, never its
     letters); ``what`` and ``example`` name the argument in the error."""
-    from analysis.prices import normalize_symbol
+    from analysis.data.prices import normalize_symbol
 
     if isinstance(value, str):
         items = [value]
@@ -204,7 +205,7 @@ def build_design(
 
 
 def _resolve_event(spec: object) -> tuple[object | None, calendar.Day0]:
-    from analysis import events
+    from analysis.data import events
 
     if isinstance(spec, calendar.Day0):
         return None, spec
@@ -212,7 +213,7 @@ def _resolve_event(spec: object) -> tuple[object | None, calendar.Day0]:
 
 
 def _load_prices(symbols: Sequence[str]) -> pd.DataFrame:
-    from analysis import prices
+    from analysis.data import prices
 
     return prices.adj_close(list(symbols))
 
@@ -245,7 +246,7 @@ def event_study(
         The market index for ``market_model`` / ``market_adjusted`` (e.g. "SPY", "QQQ", "SOXX").
         A firm may not be its own market or factor: the same symbol is a SpecificationError, a
         firm the regressors explain almost exactly (1 - R^2 below
-        :data:`analysis.models.MIN_UNEXPLAINED_SHARE`) an EstimationError.
+        :data:`analysis.eventstudy.models.MIN_UNEXPLAINED_SHARE`) an EstimationError.
     model : {"market_model", "market_adjusted", "constant_mean", "factor_model"}
     factors : str or list of str
         Regressors of ``factor_model`` (e.g. ["SPY", "SOXX"]; a string is one symbol).
@@ -261,7 +262,7 @@ def event_study(
     prices : DataFrame, optional
         Adjusted closes (date x symbol) to use instead of the price cache.
     """
-    from analysis.prices import normalize_symbol
+    from analysis.data.prices import normalize_symbol
 
     syms = as_symbols(symbols)
     if not syms:
@@ -651,7 +652,7 @@ class EventStudyResults:
         self, window: Window | str | None = None, names: Sequence[str] | None = None, **options
     ) -> TestTable:
         """Multi-firm tests over ``window`` (needs two or more firms); ``names`` chooses among
-        :data:`analysis.inference.MULTI_FIRM_TESTS` (a string is one name; default: all)."""
+        :data:`analysis.eventstudy.inference.MULTI_FIRM_TESTS` (a string is one name; default: all)."""
         if len(self.firms) < 2:
             raise SpecificationError(
                 "multi-firm tests need two or more firms; for one firm use firm_tests() "

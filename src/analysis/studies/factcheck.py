@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.data.facts import parse_approx_date
 from analysis.errors import DataError, SpecificationError
-from analysis.exposure import china_share_series, market_value_change
-from analysis.facts import parse_approx_date
-from analysis.hardware import fx_at, position_gain
+from analysis.studies.exposure import china_share_series, market_value_change
+from analysis.studies.hardware import fx_at, position_gain
 
 __all__ = ["FactCheck", "check_claims", "run_factcheck"]
 
@@ -582,7 +582,7 @@ def check_claims(
 
 def run_factcheck(start: str = "2023-03-01", end: str = "2023-12-31") -> FactCheck:
     """Load the claims, the fact tables and the prices (NVDA, CNY=X) and run every check."""
-    from analysis import facts, prices
+    from analysis.data import facts, prices
 
     hist = prices.load_history("NVDA", start=start, end=end)
     quoted = prices.quoted_close("NVDA", start, end)

@@ -102,7 +102,7 @@ class TestInputs:
     def from_fit(
         cls, fit: Any, market_est: np.ndarray | None = None, market_evt: np.ndarray | None = None
     ) -> TestInputs:
-        """Inputs from a fitted model (``analysis.models.FitArrays``) and the market returns."""
+        """Inputs from a fitted model (``analysis.eventstudy.models.FitArrays``) and the market returns."""
         return cls(
             ar=fit.ar,
             resid=fit.resid,
