@@ -204,10 +204,10 @@ def test_lock_check_reports_a_pin_outside_pyproject(tmp_path):
 
 def test_lock_check_reports_a_requirement_missing_from_the_lock(tmp_path):
     pyproject = _edited(
-        tmp_path, "pyproject.toml", '"ruff>=0.17",', '"ruff>=0.17",\n    "mypy>=1",'
+        tmp_path, "pyproject.toml", '"ruff>=0.17",', '"ruff>=0.17",\n    "hypothesis>=6",'
     )
     assert lock_problems(pyproject, _read(LOCK)) == [
-        f"{LOCK} does not pin mypy (pyproject.toml: mypy>=1); run `make lock`"
+        f"{LOCK} does not pin hypothesis (pyproject.toml: hypothesis>=6); run `make lock`"
     ]
 
 
@@ -256,8 +256,8 @@ def test_header_check_reports_a_lock_without_command(tmp_path):
         ("  - ruff>=0.17\n", "", ["environment.yml lacks ruff>=0.17 (in pyproject.toml)"]),
         (
             "  - ruff>=0.17\n",
-            "  - ruff>=0.17\n  - mypy>=1\n",
-            ["environment.yml has mypy>=1, not in pyproject.toml"],
+            "  - ruff>=0.17\n  - hypothesis>=6\n",
+            ["environment.yml has hypothesis>=6, not in pyproject.toml"],
         ),
         ("python=3.11", "python=3.12", ["environment.yml does not pin python=3.11"]),
         (
