@@ -13,6 +13,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "analysis"
 LAYERS = {
     "config": 0,
     "errors": 0,
+    "_io": 0,  # atomic writes, file locks
+    "_summary": 0,  # the one summary/display pattern of every results class
     "data": 1,
     "eventstudy": 2,
     "studies": 3,
