@@ -19,13 +19,12 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 from analysis import config
+from analysis._io import atomic_write_text
 from analysis.data.facts import normalize_confidence, parse_approx_date
 from analysis.errors import DataError
 
@@ -291,17 +290,6 @@ def build_tables(facts_dir: str | Path) -> dict[str, str]:
     }
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--facts", type=Path, default=None, help="curated facts folder")
@@ -323,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             differ.append(name)
             if not args.check:
                 out.mkdir(parents=True, exist_ok=True)
-                _write_atomic(target, text)
+                atomic_write_text(target, text)
     if args.check:
         for name in differ:
             print(f"{name}: differs from a rebuild of {facts}", file=sys.stderr)

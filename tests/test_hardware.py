@@ -257,9 +257,16 @@ def test_fx_dates_and_inputs_are_checked():
         match=r"no USD/CNY \(CNY=X\) close within 7 days before 2023-12-31 \(the last is 2023-10-20",
     ):
         hardware.fx_at(fx, ["2023-12-31"])
-    with pytest.raises(SpecificationError, match=r"FX date: '2023-13-01' is not a date"):
+    with pytest.raises(
+        SpecificationError,
+        match=r"FX date: cannot read '2023-13-01' as a date \(not a real calendar date: month "
+        r"must be in 1\.\.12; use YYYY-MM-DD\)",
+    ):
         hardware.fx_at(fx, ["2023-13-01"])
     with pytest.raises(SpecificationError, match="units must be a positive number, got nan"):
         hardware.position_gain(float("nan"), 80000, "2023-10-19", 300000, "2023-10-20", fx)
-    with pytest.raises(SpecificationError, match=r"cost_date: 'April 2023x' is not a date"):
+    with pytest.raises(
+        SpecificationError,
+        match=r"cost_date: cannot read 'April 2023x' as a date \(use YYYY-MM-DD\)",
+    ):
         hardware.position_gain(1000, 80000, "April 2023x", 300000, "2023-10-20", fx)

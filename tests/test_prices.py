@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import config
+from analysis import _io, config
 from analysis.data import prices
 from analysis.errors import AnalysisError, DataError, PriceSourceError, ValidationError
 
@@ -496,7 +496,7 @@ def test_crash_during_replace_keeps_old_file(folder, monkeypatch):
         raise OSError(28, "No space left on device")
 
     with monkeypatch.context() as mp:
-        mp.setattr(prices.os, "replace", boom)
+        mp.setattr(_io.os, "replace", boom)
         with pytest.raises(
             DataError,
             match=r"could not write .*AAA\.[0-9a-f]{16}\.parquet: .*No space left on device; the previous file is unchanged",
@@ -518,7 +518,7 @@ def test_crash_mid_write_keeps_old_file(folder, monkeypatch):
         raise KeyboardInterrupt  # the process dies after part of the temp file was written
 
     with monkeypatch.context() as mp:
-        mp.setattr(prices.os, "fsync", crash)
+        mp.setattr(_io.os, "fsync", crash)
         with pytest.raises(KeyboardInterrupt):
             prices.import_csv_file(folder / "AAA.csv")
     assert cached_file("AAA").read_bytes() == old_bytes

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import cli, config
+from analysis import _io, cli, config
 from analysis.data import prices
 from analysis.errors import PriceSourceError
 from analysis.reports import fingerprint
@@ -126,7 +126,7 @@ def test_read_only_cache_is_one_named_error(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(prices.tempfile, "mkstemp", denied)
+    monkeypatch.setattr(_io.tempfile, "mkstemp", denied)
     with pytest.raises(PriceSourceError) as info:
         prices.import_csv_file(folder / "AAA.csv")
     msg = str(info.value)
@@ -143,7 +143,7 @@ def test_read_only_cache_from_the_command_line(tmp_path, monkeypatch, capsys):
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(prices.tempfile, "mkstemp", denied)
+    monkeypatch.setattr(_io.tempfile, "mkstemp", denied)
     monkeypatch.setattr(cli, "_COMMAND_MODULES", ("prices",))
     assert cli.main(["prices", "import", str(folder)]) == 2
     err = capsys.readouterr().err

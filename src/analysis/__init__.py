@@ -59,4 +59,4 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _SUBMODULES | set(_FUNCTIONS))
+    return sorted(set(globals()) | set(_SUBMODULES) | set(_FUNCTIONS))

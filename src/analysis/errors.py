@@ -38,3 +38,19 @@ class EstimationError(AnalysisError):
 
 class ConfigError(AnalysisError):
     """An environment variable names something unusable (a missing folder, an unknown switch)."""
+
+
+class DateFormatError(CalendarError, DataError, SpecificationError):
+    """A date argument cannot be read: not ``YYYY-MM-DD``, not a real calendar date, or not a date.
+
+    One type for every date argument (calendar, prices, studies), so it is caught as any of the
+    errors those modules raised for it before.
+    """
+
+
+class CacheUnwritable(PriceSourceError):
+    """The price cache folder cannot be written: every further write would fail the same way."""
+
+
+class PriceDataWarning(UserWarning):
+    """A price series was imported, but some of its rows deserve a look (listed in the message)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 import pandas as pd
 
@@ -67,16 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    report = prices.import_csv_folder(args.dir, symbols=args.symbols)
-    print(report.summary())
-    if not report.ok:
-        names = ", ".join(s.name for s in report.skipped)
-        print(
-            f"error: {len(report.skipped)} not imported ({names}); see the reasons above",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+    return _outcome(prices.import_csv_folder(args.dir, symbols=args.symbols), "imported")
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
@@ -87,15 +79,20 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
         max_retries=args.retries,
         allow_partial=args.allow_partial,
     )
+    return _outcome(report, "fetched")
+
+
+def _outcome(report: Any, verb: str) -> int:
+    """Print an import/fetch report; exit status 1 naming what was skipped, else 0."""
     print(report.summary())
-    if not report.ok:
-        names = ", ".join(s.name for s in report.skipped)
-        print(
-            f"error: {len(report.skipped)} not fetched ({names}); see the reasons above",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+    if report.ok:
+        return 0
+    names = ", ".join(s.name for s in report.skipped)
+    print(
+        f"error: {len(report.skipped)} not {verb} ({names}); see the reasons above",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _cmd_list(args: argparse.Namespace) -> int:

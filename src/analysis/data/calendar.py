@@ -38,6 +38,7 @@ import exchange_calendars as xcals
 import pandas as pd
 from exchange_calendars import errors as xc_errors
 
+from analysis.data.dates import parse_date
 from analysis.errors import CalendarError, SpecificationError
 
 __all__ = [
@@ -48,12 +49,14 @@ __all__ = [
     "Day0",
     "EventTime",
     "WindowError",
+    "closed_reason",
     "format_window",
     "is_session",
     "offset",
     "parse_window",
     "resolve_day0",
     "session_close",
+    "session_grid",
     "session_open",
     "session_timing",
     "sessions",
@@ -128,24 +131,8 @@ def _d(ts: pd.Timestamp | dt.date) -> str:
 
 
 def _to_date(value: object, what: str = "date") -> pd.Timestamp:
-    """A tz-naive, normalized Timestamp from a date-like value (no time-of-day handling)."""
-    if isinstance(value, str):
-        text = value.strip()
-        if not _DATE_RE.fullmatch(text):
-            raise CalendarError(f"cannot read {what} {value!r}: use YYYY-MM-DD")
-        try:
-            ts = pd.Timestamp(dt.date.fromisoformat(text))
-        except ValueError as exc:
-            raise CalendarError(f"{what} {value!r} is not a real calendar date ({exc})") from None
-    elif isinstance(value, pd.Timestamp | dt.datetime | dt.date):
-        ts = pd.Timestamp(value)
-        if ts.tzinfo is not None:
-            ts = ts.tz_convert(ET).tz_localize(None)
-    else:
-        raise CalendarError(
-            f"cannot read {what} {value!r} (type {type(value).__name__}): use YYYY-MM-DD"
-        )
-    return ts.normalize()
+    """A tz-naive, normalized Timestamp from a date-like value (:func:`analysis.data.dates.parse_date`)."""
+    return parse_date(value, what)
 
 
 def _check_in_bounds(date: pd.Timestamp, what: str) -> None:
@@ -197,7 +184,7 @@ def _require_session(day: pd.Timestamp, what: str) -> pd.Timestamp:
     _check_in_bounds(day, what)
     if not _cal().is_session(day):
         raise CalendarError(
-            f"{what} {_d(day)} ({day.day_name()}) is not an NYSE session ({_closed_why(day)}); "
+            f"{what} {_d(day)} ({day.day_name()}) is not an NYSE session ({closed_reason(day)}); "
             "resolve the event date with resolve_day0() first"
         )
     return day
@@ -240,18 +227,53 @@ def _next_session_after(session: pd.Timestamp) -> pd.Timestamp:
         ) from None
 
 
-def _closed_why(day: pd.Timestamp) -> str:
+def closed_reason(date: object) -> str:
+    """Why the NYSE did not trade on ``date``: ``weekend``, ``holiday: <name>``, ``unscheduled
+    closure``, or ``holiday`` (a closure without a name, or a weekday outside the calendar's range).
+    """
+    day = _to_date(date)
     if day.weekday() >= 5:
         return "weekend"
     cal = _cal()
-    names = (
-        cal.regular_holidays.holidays(day, day, return_name=True) if cal.regular_holidays else None
-    )
+    if day < cal.first_session or day > cal.last_session:
+        return "holiday"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # exchange_calendars' own pandas deprecation warnings
+        rules = cal.regular_holidays
+        names = rules.holidays(day, day, return_name=True) if rules else None
     if names is not None and len(names):
         return f"holiday: {names.iloc[0]}"
     if any(pd.Timestamp(h) == day for h in cal.adhoc_holidays):
         return "unscheduled closure"
     return "holiday"
+
+
+def session_grid(start: object, end: object) -> pd.DatetimeIndex:
+    """NYSE sessions from ``start`` to ``end`` inclusive; weekdays where the calendar has no range.
+
+    Unlike :func:`sessions` this never raises for dates outside the calendar's range (it starts in
+    2000): a price series may begin earlier, and only its weekends are known there. Empty when
+    ``end`` is before ``start``.
+    """
+    lo, hi = _to_date(start, "start"), _to_date(end, "end")
+    if hi < lo:
+        return pd.DatetimeIndex([], dtype="datetime64[ns]")
+    cal = _cal()
+    first = pd.Timestamp(cal.first_session).tz_localize(None)
+    last = pd.Timestamp(cal.last_session).tz_localize(None)
+    parts = []
+    if lo < first:
+        parts.append(pd.bdate_range(lo, min(hi, first - pd.Timedelta(days=1))))
+    if hi >= first and lo <= last:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parts.append(sessions(max(lo, first), min(hi, last)))
+    if hi > last:
+        parts.append(pd.bdate_range(max(lo, last + pd.Timedelta(days=1)), hi))
+    out = pd.DatetimeIndex([], dtype="datetime64[ns]")
+    for part in parts:
+        out = out.append(pd.DatetimeIndex(part).as_unit("ns"))
+    return pd.DatetimeIndex(out, freq=None, name=None)
 
 
 # --------------------------------------------------------------------------- event time
@@ -443,7 +465,7 @@ def resolve_day0(date: object, time_et: object = None, timing: object = None) ->
         if ev.timing == "intraday" and ev.time is None:
             raise CalendarError(
                 f"timing 'intraday' given for {_d(day)}, but the NYSE was closed that day "
-                f"({day.day_name()}, {_closed_why(day)}); check the date or use before_open, "
+                f"({day.day_name()}, {closed_reason(day)}); check the date or use before_open, "
                 "after_close or unknown"
             )
         nxt = _next_session(day)
@@ -452,7 +474,7 @@ def resolve_day0(date: object, time_et: object = None, timing: object = None) ->
             requested,
             nxt,
             "market_closed",
-            f"{what} a {day.day_name()}, when the NYSE was closed ({_closed_why(day)}), "
+            f"{what} a {day.day_name()}, when the NYSE was closed ({closed_reason(day)}), "
             f"so day 0 is the next session, {_d(nxt)}",
         )
 

@@ -45,7 +45,6 @@ import functools
 import io
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -54,7 +53,10 @@ import pandas as pd
 import yaml
 
 from analysis import config
+from analysis._io import atomic_write_text
 from analysis.data import calendar
+from analysis.data.dates import iso_date_problem
+from analysis.data.vocabulary import CONFIDENCE_WORDS, EVENT_DATE_PRECISIONS
 from analysis.errors import CalendarError, DataError, SpecificationError, ValidationError
 
 __all__ = [
@@ -110,9 +112,10 @@ REGISTRY_COLUMNS = (
     "source_url",
     "confidence",
 )
-DATE_PRECISIONS = ("exact", "approximate", "range", "before", "month")
+#: how precise a registry date is (the vocabulary's event date precisions)
+DATE_PRECISIONS = EVENT_DATE_PRECISIONS
 #: a confidence text must start with one of these words (``medium-high``, ``low-medium`` pass)
-CONFIDENCE_LEVELS = ("high", "medium", "low", "unconfirmed")
+CONFIDENCE_LEVELS = CONFIDENCE_WORDS
 
 EXPORT_CONTROL_BY_KIND: dict[str, bool | None] = {
     "bis_rule": True,  # a Commerce/BIS rule
@@ -137,7 +140,7 @@ _ID_RE = re.compile(r"E\d{2}")
 _TEXT_ID_RE = re.compile(r"\s*[Ee](\d{1,2})\s*")
 _HHMM_RE = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 _KIND_RE = re.compile(r"[a-z][a-z0-9_]*")
-_CONF_RE = re.compile(r"(high|medium|low|unconfirmed)\b", re.IGNORECASE)
+_CONF_RE = re.compile(rf"({'|'.join(CONFIDENCE_WORDS)})\b", re.IGNORECASE)
 _BOOL = {"true": True, "false": False}
 
 
@@ -368,15 +371,7 @@ def write_registry(rows: Iterable[dict[str, str]], path: str | os.PathLike[str])
     """Write the registry atomically (temp file in the same folder, then ``os.replace``)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    data = registry_csv(rows).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(target, registry_csv(rows))
     return target
 
 
@@ -385,16 +380,6 @@ def write_registry(rows: Iterable[dict[str, str]], path: str | os.PathLike[str])
 
 def _registry_path(path: str | os.PathLike[str] | None) -> Path:
     return Path(path) if path is not None else config.data_dir() / "events.csv"
-
-
-def _iso_date_problem(text: str) -> str | None:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        return "is not an ISO date YYYY-MM-DD"
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError as exc:
-        return f"is not a real calendar date ({exc})"
-    return None
 
 
 def load_events(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
@@ -443,7 +428,7 @@ def load_events(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
             bad("event_id", f"duplicate id {eid} (first on line {seen[eid]})")
         else:
             seen[eid] = line
-        date_problem = _iso_date_problem(r["date"].strip())
+        date_problem = iso_date_problem(r["date"].strip())
         date_ok = date_problem is None
         if date_problem:
             bad("date", f"{r['date']!r} {date_problem}")

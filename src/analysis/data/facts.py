@@ -12,6 +12,7 @@ the schema allows it (typically rows marked ``unconfirmed``).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,14 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
-from analysis.errors import DataError, SpecificationError, ValidationError
+from analysis.data.dates import iso_date_problem
+from analysis.data.vocabulary import (
+    CONFIDENCE_LEVELS,
+    FACT_DATE_PRECISIONS,
+    confidence_rank,
+    normalize_confidence,
+)
+from analysis.errors import DataError, ValidationError
 
 __all__ = [
     "CONFIDENCE_LEVELS",
@@ -39,87 +47,23 @@ __all__ = [
     "read_table",
 ]
 
-#: Normalized confidence levels, strongest first (see ``data/README.md``).
-CONFIDENCE_LEVELS: tuple[str, ...] = (
-    "high",
-    "medium-high",
-    "medium",
-    "medium-low",
-    "low",
-    "article_claim",
-    "unconfirmed",
-)
-_RANK = {
-    "high": 5,
-    "medium-high": 4,
-    "medium": 3,
-    "medium-low": 2,
-    "low": 1,
-    "article_claim": 0,
-    "unconfirmed": 0,
-}
-
 #: ISO 4217 codes that may appear in these tables (extend when a new currency is cited).
 ISO_4217 = frozenset({"USD", "CNY", "EUR", "TWD", "JPY", "KRW", "HKD", "GBP"})
 
-DATE_PRECISIONS = (
-    "day",
-    "day_approx",
-    "day_range",
-    "before_day",
-    "month",
-    "month_approx",
-    "year",
-    "year_approx",
-)
+#: how precise a fact table date is (the vocabulary's fact date precisions)
+DATE_PRECISIONS = FACT_DATE_PRECISIONS
 
 
 # --------------------------------------------------------------------------------------------
 # small parsers
 # --------------------------------------------------------------------------------------------
-def normalize_confidence(text: str) -> str:
-    """Map a free-text confidence (``"medium-high: total confirmed ..."``) to a level.
-
-    The level is read from the start of the text: ``high``, ``medium-high``, ``medium``,
-    ``medium-low`` (also ``low-medium``), ``low``, ``unconfirmed``, ``article claim`` ->
-    ``article_claim``. Anything else raises :class:`ValueError`.
-    """
-    t = (text or "").strip().lower()
-    for prefix, level in (
-        ("medium-high", "medium-high"),
-        ("medium-low", "medium-low"),
-        ("low-medium", "medium-low"),
-        ("medium", "medium"),
-        ("high", "high"),
-        ("low", "low"),
-        ("unconfirmed", "unconfirmed"),
-        ("article claim", "article_claim"),
-        ("article_claim", "article_claim"),
-    ):
-        if t.startswith(prefix):
-            return level
-    raise ValueError(
-        f"confidence {text!r} does not start with one of high, medium-high, medium, medium-low, "
-        "low, unconfirmed, 'article claim'"
-    )
-
-
-def confidence_rank(level: str) -> int:
-    """Order of a normalized level (high=5 ... low=1; article_claim and unconfirmed = 0)."""
-    if level not in _RANK:
-        raise SpecificationError(
-            f"unknown confidence level {level!r}; allowed: {', '.join(CONFIDENCE_LEVELS)}"
-        )
-    return _RANK[level]
-
-
 @dataclass(frozen=True)
 class ApproxDate:
     """A date as precise as the source allows: ``date`` (earliest/representative day),
     ``date_end`` (latest possible day) and a ``precision`` flag."""
 
-    date: date
-    date_end: date
+    date: dt.date
+    date_end: dt.date
     precision: str
 
 
@@ -223,12 +167,9 @@ def _convert(value: str, kind: str):
             raise ValueError(f"{value!r} is not a finite number")
         return out
     if kind == "date":
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError(f"{value!r} is not an ISO date (YYYY-MM-DD)")
-        try:
-            return date.fromisoformat(value)
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a valid date ({exc})") from None
+        if (problem := iso_date_problem(value)) is not None:
+            raise ValueError(f"{value!r} {problem}")
+        return date.fromisoformat(value)
     if kind == "bool":
         if value not in ("true", "false"):
             raise ValueError(f"{value!r} is not true/false")
@@ -284,7 +225,7 @@ def read_table(path: str | Path, schema: Schema) -> pd.DataFrame:
                 problems.append(f"{fname}:{line}: has {len(raw)} fields, header has {len(header)}")
                 continue
             row = dict(zip(header, raw, strict=True))
-            rec = {"line": line}
+            rec: dict[str, object] = {"line": line}
             for col in schema.columns:
                 val = row[col.name].strip()
                 if val == "":

@@ -460,13 +460,14 @@ def _validate_entry(
     nb_path: Path | None = None
     if "notebook" in entry:
         nb_path = _check_notebook(who, nb_rel, base, problems)
-    if nb_path is not None and parameters:
-        _check_parameters(who, nb_rel, nb_path, parameters, param_cache, problems)
+    if nb_path is not None and parameters:  # a valid notebook path is a string
+        _check_parameters(who, str(nb_rel), nb_path, parameters, param_cache, problems)
     if len(problems) > n_before:
         return None
     parameters = _resolve_paths(who, parameters or {}, cwd, problems)
     if len(problems) > n_before:
         return None
+    assert isinstance(name, str) and isinstance(nb_rel, str)  # checked above
     return Run(
         name=name,
         notebook=Path(nb_rel).as_posix(),

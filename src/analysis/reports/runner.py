@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import config
+from analysis._io import atomic_write_text
 from analysis.errors import AnalysisError, SpecificationError
 from analysis.reports import results as _results
 from analysis.reports.fingerprint import (
@@ -186,26 +187,6 @@ def _results_document(
     }
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Atomic write: temp file in the same folder, then ``os.replace`` (mode as by ``open``)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 #: How often a run is restarted when its kernel dies before replying to its first request.
 KERNEL_START_RETRIES = 2
 _KERNEL_START_FAILURES = ("before replying to kernel_info", "Kernel didn't respond")
@@ -286,8 +267,8 @@ def _execute_one(task: RunTask) -> RunOutcome:
         status, error = "failed", {"ename": type(exc).__name__, "evalue": f"rendering: {exc}"}
         message = f"{error['ename']}: {error['evalue']}"
         page = site.render_missing_notebook_page(name=task.name, title=task.title, error=message)
-    _write_text(dest / "index.html", page)
-    _write_text(
+    atomic_write_text(dest / "index.html", page)
+    atomic_write_text(
         dest / "results.json", _results.dumps(_results_document(task, status, error, results))
     )
     return RunOutcome(task.name, status, seconds, message, results)
@@ -490,12 +471,12 @@ def _write_failure(task: RunTask, message: str) -> None:
     dest = Path(task.dest)
     dest.mkdir(parents=True, exist_ok=True)
     name, evalue = message.split(": ", 1)
-    _write_text(
+    atomic_write_text(
         dest / "index.html",
         site.render_missing_notebook_page(name=task.name, title=task.title, error=message),
     )
     error = {"ename": name, "evalue": evalue}
-    _write_text(
+    atomic_write_text(
         dest / "results.json", _results.dumps(_results_document(task, "failed", error, None))
     )
 
@@ -650,7 +631,11 @@ def _check_out(out: Path) -> None:
 
 @contextlib.contextmanager
 def _site_lock(out: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the site folder (created if missing) for one build."""
+    """Hold an exclusive lock on the site folder (created if missing) for one build.
+
+    ``flock`` on the folder itself, so the lock leaves no file behind; where ``fcntl`` does not
+    exist (Windows) builds are not locked against each other.
+    """
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     fd = os.open(out, os.O_RDONLY)
@@ -658,8 +643,8 @@ def _site_lock(out: Path) -> Iterator[None]:
         try:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX: no lock
-            fcntl = None
-        if fcntl is not None:
+            pass
+        else:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -901,16 +886,15 @@ def _build_locked(
             for r in runs:
                 if plan[r.name] == "run":
                     text = run_fingerprint(r.notebook_path, r.parameters, r.label, after)
-                    _write_text(tmp / r.name / FINGERPRINT_FILE, text)
+                    atomic_write_text(tmp / r.name / FINGERPRINT_FILE, text)
         entries = []
         manifest = _Manifest(["index.html"])
         for r in runs:
             folder = tmp / r.name if r.name in built else out / r.name
-            outcome = outcomes.get(r.name)
-            if outcome is None:
+            if r.name not in outcomes:
                 status = "kept" if plan[r.name] == "keep" else "not-built"
-                outcome = RunOutcome(r.name, status)
-                outcomes[r.name] = outcome
+                outcomes[r.name] = RunOutcome(r.name, status)
+            outcome = outcomes[r.name]
             entries.append(_index_entry(r, outcome, folder, previous[r.name], fingerprints[r.name]))
             if r.name in built:
                 manifest.runs[r.name] = sorted(p.name for p in folder.iterdir())
@@ -918,8 +902,8 @@ def _build_locked(
                 manifest.runs[r.name] = old.runs[r.name]
         from analysis.reports.site import render_index
 
-        _write_text(tmp / "index.html", render_index(entries))
-        _write_text(tmp / SITE_MARKER, manifest.dumps())
+        atomic_write_text(tmp / "index.html", render_index(entries))
+        atomic_write_text(tmp / SITE_MARKER, manifest.dumps())
         with signals.deferred():
             kept = _commit(tmp, out, built, removed, old)
         for name in removed:

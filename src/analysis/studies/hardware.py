@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
+from analysis.data.dates import parse_date
 from analysis.errors import DataError, SpecificationError
 
 __all__ = [
@@ -103,17 +104,6 @@ def msrp(hw: pd.DataFrame) -> pd.DataFrame:
 FX_MAX_GAP_DAYS = 7
 
 
-def _date(value, what: str) -> pd.Timestamp:
-    """Parse a date argument, with a clear error naming it."""
-    try:
-        out = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        out = pd.NaT
-    if pd.isna(out):
-        raise SpecificationError(f"{what}: {value!r} is not a date (use YYYY-MM-DD)")
-    return out
-
-
 def fx_at(fx: pd.Series, dates) -> pd.DataFrame:
     """USD/CNY (CNY per USD) for each date: that day's close or the last close before it.
 
@@ -124,7 +114,7 @@ def fx_at(fx: pd.Series, dates) -> pd.DataFrame:
     s.index = pd.DatetimeIndex(s.index)
     if s.empty:
         raise DataError("USD/CNY series (CNY=X) is empty; load it with analysis.data.prices.close")
-    d = pd.DatetimeIndex([_date(x, "FX date") for x in dates])
+    d = pd.DatetimeIndex([parse_date(x, "FX date") for x in dates])
     pos = s.index.searchsorted(d, side="right") - 1
     bad = [str(x.date()) for x, p in zip(d, pos, strict=True) if p < 0]
     if bad:
@@ -185,7 +175,7 @@ def shock_measures(
     baseline_obs_id, baseline_date, baseline_low, baseline_high, change_low_pct,
     change_high_pct, and the CNY/USD levels with fx_date, usd_cny.
     """
-    rule = _date(rule_date, "rule_date")
+    rule = parse_date(rule_date, "rule_date")
     hw = hw[hw["price_low"].notna()]
     if products is not None:
         unknown = sorted(set(products) - set(hw["product"]))
@@ -360,7 +350,7 @@ def position_gain(
             raise SpecificationError(f"{name} must be a positive number, got {v}")
     if currency not in ("CNY", "USD"):
         raise SpecificationError(f"currency must be CNY or USD, got {currency!r}")
-    cd, md = _date(cost_date, "cost_date"), _date(mark_date, "mark_date")
+    cd, md = parse_date(cost_date, "cost_date"), parse_date(mark_date, "mark_date")
     if md < cd:
         raise SpecificationError(f"mark date {md.date()} is before cost date {cd.date()}")
     r = fx_at(fx, [cd, md])

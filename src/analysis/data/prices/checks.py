@@ -1,7 +1,7 @@
 """Plausibility checks of a daily price series, shared by the CSV import and the Yahoo fetch.
 
 :func:`check_series` runs on a parsed frame (``DatetimeIndex``; columns ``open, high, low, close,
-adj_close``) next to the basic checks of :mod:`analysis.data.prices` (numbers, positive, finite, high
+adj_close``) next to the basic checks of :mod:`analysis.data.prices.validate` (numbers, positive, finite, high
 not below low, dates ascending and unique); values the basic checks reject are skipped here.
 Every finding names the row (file and line, or the date of a Yahoo answer), the date and the
 values.
@@ -35,12 +35,13 @@ Warnings (the series is imported; each is listed in the import report and emitte
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from analysis.errors import PriceDataWarning
 
 __all__ = [
     "GAP_SESSIONS",
@@ -68,10 +69,6 @@ SPLIT_MATCH = 0.02
 #: more NYSE sessions than this without a row is reported as a gap
 GAP_SESSIONS = 10
 _MAX_ROWS_PER_NOTE = 5
-
-
-class PriceDataWarning(UserWarning):
-    """A price series was imported, but some of its rows deserve a look (listed in the message)."""
 
 
 @dataclass(frozen=True)
@@ -118,27 +115,10 @@ def _today_new_york() -> pd.Timestamp:
 
 
 def nyse_sessions(lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DatetimeIndex:
-    """NYSE sessions in ``[lo, hi]`` from :mod:`analysis.data.calendar`; weekdays outside its range."""
-    from analysis.data import calendar as acal
+    """NYSE sessions in ``[lo, hi]``: :func:`analysis.data.calendar.session_grid` (imported on use)."""
+    from analysis.data import calendar
 
-    if hi < lo:
-        return pd.DatetimeIndex([], dtype="datetime64[ns]")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # exchange_calendars' own pandas deprecation warnings
-        cal = acal._cal()
-        first = pd.Timestamp(cal.first_session).tz_localize(None)
-        last = pd.Timestamp(cal.last_session).tz_localize(None)
-        parts = []
-        if lo < first:
-            parts.append(pd.bdate_range(lo, min(hi, first - pd.Timedelta(days=1))))
-        if hi >= first and lo <= last:
-            parts.append(acal.sessions(max(lo, first), min(hi, last)))
-        if hi > last:
-            parts.append(pd.bdate_range(max(lo, last + pd.Timedelta(days=1)), hi))
-    out = pd.DatetimeIndex([], dtype="datetime64[ns]")
-    for p in parts:
-        out = out.append(pd.DatetimeIndex(p).as_unit("ns"))
-    return pd.DatetimeIndex(out, freq=None, name=None)
+    return calendar.session_grid(lo, hi)
 
 
 def check_series(
@@ -183,7 +163,7 @@ class _Labels(Sequence[str]):
     def __len__(self) -> int:
         return len(self._where)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i: int) -> str:  # type: ignore[override]
         w, d = self._where[i], self._dates[i]
         return w if pd.isna(d) or w == _d(d) else f"{w} ({_d(d)})"
 
@@ -201,7 +181,7 @@ def _date_problems(
     rows: list[tuple[int, str]] = []
     valid = ~np.asarray(dates.isna())
     future = valid & np.asarray(dates > today)
-    for i in np.flatnonzero(future):
+    for i in np.flatnonzero(future).tolist():
         rows.append(
             (
                 i,
@@ -214,12 +194,14 @@ def _date_problems(
     past = valid & ~future
     if not past.any():
         return rows
+    from analysis.data import calendar
+
     checked = dates[past]
     sessions = nyse_sessions(checked.min(), checked.max())
     closed = past & ~np.asarray(dates.isin(sessions))
-    for i in np.flatnonzero(closed):
+    for i in np.flatnonzero(closed).tolist():
         d = dates[i]
-        why = _closed_why(d)
+        why = calendar.closed_reason(d)
         rows.append(
             (
                 i,
@@ -228,20 +210,6 @@ def _date_problems(
             )
         )
     return rows
-
-
-def _closed_why(day: pd.Timestamp) -> str:
-    """Why the NYSE did not trade on ``day`` (weekend, the holiday's name, a closure)."""
-    from analysis.data import calendar as acal
-
-    if day.weekday() >= 5:
-        return "weekend"
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return acal._closed_why(day)
-    except Exception:  # a date outside the calendar's range: no name to give
-        return "holiday"
 
 
 def _range_findings(
@@ -255,7 +223,7 @@ def _range_findings(
             v = values[col]
             below = v < low * (1 - RANGE_TOLERANCE)
             above = v > high * (1 + RANGE_TOLERANCE)
-            for i in np.flatnonzero(below | above):
+            for i in np.flatnonzero(below | above).tolist():
                 side, bound = ("below", low[i]) if below[i] else ("above", high[i])
                 off = abs(v[i] / bound - 1.0)
                 text = (
@@ -284,7 +252,7 @@ def _spike_problems(
     with np.errstate(invalid="ignore"):
         hit = ((into > limit) & (outof < -limit)) | ((into < -limit) & (outof > limit))
     rows = []
-    for k in np.flatnonzero(hit):
+    for k in np.flatnonzero(hit).tolist():
         i = k + 1
         rows.append(
             (
@@ -313,7 +281,7 @@ def _split_problems(
     with np.errstate(invalid="ignore", divide="ignore"):
         q = close / adj
         jump = q[1:] / q[:-1]
-    for k in np.flatnonzero(np.isfinite(jump) & ((jump >= 1.2) | (jump <= 1 / 1.2))):
+    for k in np.flatnonzero(np.isfinite(jump) & ((jump >= 1.2) | (jump <= 1 / 1.2))).tolist():
         i = k + 1
         factor = float(max(jump[k], 1.0 / jump[k]))
         whole = round(factor)
@@ -373,7 +341,7 @@ def _gap_notes(symbol: str, dates: pd.DatetimeIndex, where: Sequence[str]) -> li
     before = np.searchsorted(sessions.values, dates.values[1:], side="left")
     missing = before - after
     notes = []
-    for i in np.flatnonzero(missing > GAP_SESSIONS):
+    for i in np.flatnonzero(missing > GAP_SESSIONS).tolist():
         notes.append(
             f"no rows for {int(missing[i])} NYSE sessions between {_d(dates[i])} ({where[i]}) and "
             f"{_d(dates[i + 1])} ({where[i + 1]}); imported, the returns across the gap are "
