@@ -23,6 +23,7 @@ $(STAMP): pyproject.toml requirements-lock.txt
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check src tests benchmarks notebooks
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
@@ -31,6 +32,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/python -m ruff check src tests benchmarks notebooks
 	$(BIN)/python -m ruff format --check src tests benchmarks
+	$(BIN)/python -m mypy
 
 # two parallel runs by default (this project's machines have 2 cores); REPORT_JOBS=1 for one
 REPORT_JOBS ?= 2

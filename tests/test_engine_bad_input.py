@@ -125,7 +125,7 @@ def test_threshold_keeps_a_firm_that_tracks_its_market_closely(px):
     r = np.where(np.isfinite(r), r + rng.normal(0, 1e-4, len(r)), 0.0)
     tracker = px.assign(TRK=100 * np.cumprod(1 + r))
     res = an.event_study("TRK", EVENT, prices=tracker)
-    assert 1 - res.params.loc["TRK", "r2"] == pytest.approx(1e-4, rel=0.3)
+    assert 1 - res.fit_stats.loc["TRK", "r2"] == pytest.approx(1e-4, rel=0.3)
     assert MIN_UNEXPLAINED_SHARE == 1e-6
 
 
@@ -167,7 +167,7 @@ def test_robustness_grid_reports_own_benchmark_as_failing_row(px):
     assert bad["error"] == OWN_SPY and np.isnan(bad["car"])
     ok = grid[(grid.benchmark == "SPY") & (grid.firm == "AAA")].iloc[0]
     direct = an.event_study("AAA", EVENT, window=(-1, 3), prices=px).car()
-    assert ok["error"] == "" and ok["car"] == pytest.approx(direct.car["AAA"], abs=1e-14)
+    assert ok["error"] == "" and ok["car"] == pytest.approx(direct.estimate["AAA"], abs=1e-14)
     assert (grid[grid.benchmark == "SOXX"]["error"] == "").all()
     text = an.robustness.summarize(grid, "AAA")
     assert text.startswith("AAA: across 2 specifications") and "could not be estimated" not in text
@@ -207,7 +207,7 @@ def test_factors_given_as_a_string_is_one_symbol(px):
     one = an.event_study("AAA", EVENT, model="factor_model", market=None, factors="soxx", prices=px)
     assert one.model.factors == ("SOXX",)
     ref = an.event_study("AAA", EVENT, market="SOXX", prices=px)
-    assert one.car().car["AAA"] == pytest.approx(ref.car().car["AAA"], abs=1e-14)
+    assert one.car().estimate["AAA"] == pytest.approx(ref.car().estimate["AAA"], abs=1e-14)
     with pytest.raises(SpecificationError) as exc:
         an.event_study("AAA", EVENT, model="factor_model", market=None, factors=3, prices=px)
     assert str(exc.value) == (
@@ -311,7 +311,7 @@ def test_window_dates_and_alpha(res):
     assert str(exc.value) == "which must be 'event' or 'estimation', got 'foo'"
     assert res.window_dates("event")[0] == pd.Timestamp("2023-10-16")
     for call in (
-        lambda: res.conf_int(alpha=2),
+        lambda: res.car().conf_int(alpha=2),
         lambda: res.car().conf_int(alpha=0),
         lambda: res.against_group(alpha=-0.1),
         lambda: res.conclusion(alpha="5%"),
@@ -320,7 +320,7 @@ def test_window_dates_and_alpha(res):
         with pytest.raises(SpecificationError, match=r"^alpha must be a probability strictly "):
             call()
     with pytest.raises(SpecificationError) as exc:
-        res.conf_int(alpha=2)
+        res.car().conf_int(alpha=2)
     assert str(exc.value) == (
         "alpha must be a probability strictly between 0 and 1 (e.g. 0.05), got 2"
     )

@@ -57,7 +57,7 @@ def test_windows_and_lengths(study):
         pd.Timestamp("2020-03-13"),
     )
     assert [f"{d:%Y-%m-%d}" for d in study.dates["AMZN"]] == DATES
-    assert study.params["n_estimation"].tolist() == [240, 227, 212, 240, 240, 240, 240]
+    assert study.fit_stats["n_estimation"].tolist() == [240, 227, 212, 240, 240, 240, 240]
 
 
 def test_ols_alpha_beta(study):

@@ -55,8 +55,8 @@ def test_market_model_matches_independent_statsmodels():
         fit, ar, e, w = _manual(px, firm)
         assert res.params.loc[firm, "alpha"] == pytest.approx(fit.params["const"], abs=1e-12)
         assert res.params.loc[firm, "beta"] == pytest.approx(fit.params["SPY"], abs=1e-10)
-        assert res.params.loc[firm, "sigma"] == pytest.approx(np.sqrt(fit.scale), rel=1e-10)
-        assert res.params.loc[firm, "n_estimation"] == fit.nobs
+        assert res.fit_stats.loc[firm, "sigma"] == pytest.approx(np.sqrt(fit.scale), rel=1e-10)
+        assert res.fit_stats.loc[firm, "n_estimation"] == fit.nobs
         np.testing.assert_allclose(res.ar[firm].to_numpy(), ar.to_numpy(), atol=1e-12)
         # exact CAR variance, closed form for the market model
         m_est = e.loc[e[firm].notna(), "SPY"]
@@ -68,25 +68,25 @@ def test_market_model_matches_independent_statsmodels():
         )
         car = res.car()
         if firm != "CCC":
-            assert car.car[firm] == pytest.approx(ar.sum(), abs=1e-12)
-            assert car.se[firm] == pytest.approx(np.sqrt(var), rel=1e-10)
+            assert car.estimate[firm] == pytest.approx(ar.sum(), abs=1e-12)
+            assert car.std_error[firm] == pytest.approx(np.sqrt(var), rel=1e-10)
     # the gap: BBB loses two estimation returns, CCC has no CAR over [-1,+3] but has one over [-1,0]
-    assert res.params.loc["BBB", "n_missing"] == 2 and res.params.loc["AAA", "n_missing"] == 0
+    assert res.fit_stats.loc["BBB", "n_missing"] == 2 and res.fit_stats.loc["AAA", "n_missing"] == 0
     assert (
         np.isnan(res.ar.loc[1, "CCC"])
         and np.isnan(res.ar.loc[2, "CCC"])
         and np.isfinite(res.ar.loc[3, "CCC"])
     )
-    assert np.isnan(res.car().car["CCC"]) and res.car().n == 3
-    assert np.isfinite(res.car((-1, 0)).car["CCC"]) and res.car((-1, 0)).n == 4
-    assert res.car().tests["cross_sectional_t"].n == 3
+    assert np.isnan(res.car().estimate["CCC"]) and res.car().n == 3
+    assert np.isfinite(res.car((-1, 0)).estimate["CCC"]) and res.car((-1, 0)).n == 4
+    assert res.car().tests()["cross_sectional_t"].n == 3
 
 
 def test_day0_dates_and_reason():
     px = _prices(gaps=False)
     res = an.event_study("AAA", "2023-10-17T17:27", prices=px)
-    assert res.day0.day0 == pd.Timestamp("2023-10-18")
-    assert "after the 16:00 ET close" in res.day0.reason
+    assert res.event_day.date == pd.Timestamp("2023-10-18")
+    assert "after the 16:00 ET close" in res.event_day.reason
     assert res.window_dates("event") == (pd.Timestamp("2023-10-17"), pd.Timestamp("2023-10-23"))
     est = calendar.sessions("2022-01-01", "2023-10-18")
     assert res.window_dates("estimation") == (est[-251], est[-12])
@@ -96,7 +96,7 @@ def test_injected_jump_is_found_and_bhar():
     px = _prices(jump=0.10, gaps=False)
     res = an.event_study(["AAA", "DDD"], EVENT, prices=px)
     assert (res.ar.loc[0] > 0.05).all()
-    t = res.firm_tests((0, 0)).xs("t_prediction_error", level="test")
+    t = res.firm_tests((0, 0)).to_frame().xs("t_prediction_error", level="test")
     assert (t["pvalue"] < 0.01).all()
     # BHAR by hand over [0, 1]
     r = px.pct_change(fill_method=None)
@@ -181,13 +181,13 @@ def test_summary_and_frames_do_not_print(capsys):
     assert list(tidy.columns[:4]) == ["firm", "day", "date", "return"]
     assert len(tidy) == 15
     last = tidy[(tidy.firm == "AAA") & (tidy.day == 3)].iloc[0]
-    assert last.car == pytest.approx(res.car().car["AAA"], abs=1e-14)
-    assert last.car_se == pytest.approx(res.car().se["AAA"], rel=1e-12)
-    ci = res.conf_int().loc[["AAA", "BBB"]]
-    car = res.car().car.loc[["AAA", "BBB"]]
+    assert last.car == pytest.approx(res.car().estimate["AAA"], abs=1e-14)
+    assert last.car_se == pytest.approx(res.car().std_error["AAA"], rel=1e-12)
+    ci = res.car().conf_int().loc[["AAA", "BBB"]]
+    car = res.car().estimate.loc[["AAA", "BBB"]]
     assert (ci["lower"] < car).all() and (ci["upper"] > car).all()
     assert ci.loc["AAA", "upper"] - car["AAA"] == pytest.approx(
-        res.car().se["AAA"] * 1.9700, rel=1e-3
+        res.car().std_error["AAA"] * 1.9700, rel=1e-3
     )
     cmp = an.compare(
         {"[-1,+3]": res, "[0,0]": an.event_study(["AAA"], EVENT, window=(0, 0), prices=px)}
@@ -238,17 +238,18 @@ def test_headline_conclusion_and_against_group():
     px = _prices(gaps=False)
     one = an.event_study("AAA", EVENT, prices=px)
     h = one.headline()
-    assert h["car"] == pytest.approx(one.car().car["AAA"]) and h["day0"] == "2023-10-17"
+    assert h["car"] == pytest.approx(one.car().estimate["AAA"]) and h["day0"] == "2023-10-17"
     text = one.conclusion()
     assert (
-        text.startswith("AAA: abnormal return on day 0 ") and f"{one.car().car['AAA']:+.2%}" in text
+        text.startswith("AAA: abnormal return on day 0 ")
+        and f"{one.car().estimate['AAA']:+.2%}" in text
     )
     res = an.event_study(["AAA", "BBB", "CCC", "DDD"], EVENT, prices=px)
     against = res.against_group()
     caar = res.car().caar
     assert all(np.sign(c) != np.sign(caar) for c in against["car"])
     assert set(against.index) | {
-        f for f in res.firms if np.sign(res.car().car[f]) == np.sign(caar)
+        f for f in res.firms if np.sign(res.car().estimate[f]) == np.sign(caar)
     } == set(res.firms)
     head = res.headline()
     assert (
@@ -275,9 +276,9 @@ def test_robustness_grid_rows_and_summary():
         (grid.model == "market_model") & (grid.benchmark == "SOXX") & (grid.window == "[-1,+3]")
     ].iloc[0]
     direct = an.event_study("AAA", EVENT, market="SOXX", window=(-1, 3), prices=px).car()
-    assert row.car == pytest.approx(direct.car["AAA"], abs=1e-14) and row.pvalue == pytest.approx(
-        direct.pvalue["AAA"]
-    )
+    assert row.car == pytest.approx(
+        direct.estimate["AAA"], abs=1e-14
+    ) and row.pvalue == pytest.approx(direct.pvalue["AAA"])
     text = an.robustness.summarize(grid, "AAA")
     assert text.startswith("AAA: across 6 specifications the CAR ranges from ")
     bad = an.robustness_grid(
@@ -297,11 +298,11 @@ def test_constant_mean_cross_section_lists_lamb_as_not_computed():
     res = an.event_study(
         ["AAA", "BBB", "CCC"], EVENT, model="constant_mean", market=None, prices=px
     )
-    tt = res.car().tests.to_frame()
-    assert tt.loc["lamb", "variant"] == "not computed: needs a market index (this model has none)"
+    tt = res.car().tests().to_frame()
+    assert tt.loc["lamb", "reason"] == "not computed: needs a market index (this model has none)"
     assert np.isnan(tt.loc["lamb", "stat"]) and np.isfinite(tt.loc["kp_bmp", "stat"])
-    two = an.event_study(["AAA", "BBB"], EVENT, prices=px).car().tests.to_frame()
-    assert two.loc["skewness_corrected_t", "variant"].startswith(
+    two = an.event_study(["AAA", "BBB"], EVENT, prices=px).car().tests().to_frame()
+    assert two.loc["skewness_corrected_t", "reason"].startswith(
         "not computed: needs at least 3 firms"
     )
 
@@ -317,7 +318,7 @@ def test_missing_market_return_leaves_ar_missing():
     ):
         res = an.event_study(["AAA", "BBB"], EVENT, model=model, prices=px, **kw)
         assert res.ar.loc[[2, 3]].isna().all().all() and res.ar.loc[[-1, 0, 1]].notna().all().all()
-        assert np.isnan(res.car().car["AAA"]) and np.isfinite(res.car((-1, 1)).car["AAA"])
+        assert np.isnan(res.car().estimate["AAA"]) and np.isfinite(res.car((-1, 1)).estimate["AAA"])
         doc = res.to_dict()
         assert doc["firms"]["AAA"]["car"] is None and doc["firms"]["AAA"]["car_se"] is None
 
@@ -328,8 +329,8 @@ def test_distinct_dates_summary_and_json():
         ["AAA", "BBB", "CCC"], {"AAA": EVENT, "BBB": "2023-11-01", "CCC": "2023-09-05"}, prices=px
     )
     assert not res.shared_date
-    tt = res.car().tests.to_frame()
-    assert tt.loc["lamb", "variant"] == "not computed: needs one shared event date"
+    tt = res.car().tests().to_frame()
+    assert tt.loc["lamb", "reason"] == "not computed: needs one shared event date"
     assert np.isfinite(tt.loc["bmp", "stat"])
     assert "several dates" in str(res.summary())
     assert res.to_dict()["firms"]["BBB"]["day0"] == "2023-11-01"
@@ -339,7 +340,9 @@ def test_symbols_are_normalized_and_windows_must_be_integers():
     px = _prices(gaps=False)
     low = an.event_study(["aaa"], EVENT, market="spy", prices=px)
     assert low.firms == ["AAA"] and low.model.factors == ("SPY",)
-    assert low.car().car["AAA"] == an.event_study("AAA", EVENT, prices=px).car().car["AAA"]
+    assert (
+        low.car().estimate["AAA"] == an.event_study("AAA", EVENT, prices=px).car().estimate["AAA"]
+    )
     with pytest.raises(
         SpecificationError, match=r"event window must be two integers .* got \(-1.7, 3.9\)"
     ):

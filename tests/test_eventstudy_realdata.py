@@ -32,13 +32,13 @@ def test_nvda_e08_market_model_against_csv(real_prices, shared_prices_dir):
     win = r.iloc[d0 - 1 : d0 + 4]
     fit = sm.OLS(est["NVDA"], sm.add_constant(est["SPY"])).fit()
     ar = win["NVDA"] - fit.params["const"] - fit.params["SPY"] * win["SPY"]
-    assert res.day0.day0 == pd.Timestamp("2023-10-17")
-    assert res.params.loc["NVDA", "n_estimation"] == 240
+    assert res.event_day.date == pd.Timestamp("2023-10-17")
+    assert res.fit_stats.loc["NVDA", "n_estimation"] == 240
     assert res.params.loc["NVDA", "beta"] == pytest.approx(fit.params["SPY"], abs=1e-10)
     np.testing.assert_allclose(res.ar["NVDA"].to_numpy(), ar.to_numpy(), atol=1e-12)
     # pinned figures (reported in the issue note)
     assert res.ar.loc[0, "NVDA"] == pytest.approx(-0.05118, abs=5e-5)
-    assert res.car().car["NVDA"] == pytest.approx(-0.0627, abs=5e-4)
+    assert res.car().estimate["NVDA"] == pytest.approx(-0.0627, abs=5e-4)
     assert res.params.loc["NVDA", "beta"] == pytest.approx(2.151, abs=1e-3)
     # raw NVDA return on 2023-10-17: 439.38 / 460.95 - 1 on quoted closes (dividend adj. ~0)
     assert win["NVDA"].iloc[1] == pytest.approx(439.38 / 460.95 - 1, abs=2e-5)
@@ -46,14 +46,14 @@ def test_nvda_e08_market_model_against_csv(real_prices, shared_prices_dir):
 
 def test_nvda_after_close_8k_is_next_day(real_prices):
     res = an.event_study("NVDA", "E09", market="SPY")
-    assert res.day0.day0 == pd.Timestamp("2023-10-18")
-    assert "17:27" in res.day0.reason
+    assert res.event_day.date == pd.Timestamp("2023-10-18")
+    assert "17:27" in res.event_day.reason
 
 
 def test_semis_peer_group_e08(real_prices):
     peers = an.peer_group("semis")
     res = an.event_study(peers, event="E08", market="SPY", window=(-1, 3))
-    tt = res.car().tests.to_frame()
+    tt = res.car().tests().to_frame()
     assert tt.loc["cross_sectional_t", "n"] == len(peers) == 13
     rbar = tt.loc["kp_bmp", "rbar"]
     assert 0.2 < rbar < 0.8  # semiconductor residuals co-move

@@ -121,7 +121,7 @@ def test_regression_recovers_slope_and_warns_small_n():
     assert t.loc["china_share", "coef"] == pytest.approx(-0.2, abs=0.01)
     assert t.loc["china_share", "ci_low"] < -0.2 < t.loc["china_share", "ci_high"]
     assert res.n == 6 and not res.mixed_bases
-    assert "only 6 firms (6 firm-events)" in res.summary() and "fragile" in res.summary()
+    assert "only 6 firms (6 firm-events)" in str(res.summary()) and "fragile" in str(res.summary())
     assert res.cov_type == "HC3"
 
 
@@ -144,7 +144,7 @@ def test_regression_clusters_by_firm_when_firms_repeat():
     assert t.loc["china_share", "se"] == pytest.approx(ref.bse[1], rel=1e-10)
     assert t.loc["china_share", "pvalue"] == pytest.approx(ref.pvalues[1], rel=1e-10)
     assert t.loc["china_share", "se"] != pytest.approx(t.loc["china_share", "se_hc3"])
-    assert "only 6 firms (12 firm-events)" in res.summary()
+    assert "only 6 firms (12 firm-events)" in str(res.summary())
 
 
 def test_regression_matches_statsmodels_hc3_by_hand():
@@ -170,7 +170,7 @@ def test_regression_exclusions_and_bases():
         "S0": "confidence low < medium",
         "S1": "no China share",
     }
-    assert res.mixed_bases and "different geography bases" in res.summary()
+    assert res.mixed_bases and "different geography bases" in str(res.summary())
     res2 = exposure.china_exposure_regression(cars, exp, basis="billing location")
     assert res2.n == 5 and "basis customer headquarters not selected" in set(
         res2.excluded["reason"]

@@ -106,7 +106,7 @@ def test_position_gain_worked_example():
     # cost at 7.0 (2023-03-31, last close before 04-01), mark at 7.5 (2023-10-20)
     assert f.loc["USD", "gain"] == pytest.approx(300_000_000 / 7.5 - 80_000_000 / 7.0)
     assert str(g.cost_fx_date.date()) == "2023-03-31" and str(g.mark_fx_date.date()) == "2023-10-20"
-    assert "220,000,000 CNY" in g.summary()
+    assert "220,000,000 CNY" in g.sentence() and "220,000,000 CNY" in g.summary().as_text()
 
 
 @pytest.mark.parametrize(

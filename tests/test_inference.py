@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +16,8 @@ from scipy import stats
 
 from analysis.errors import EstimationError, SpecificationError
 from analysis.eventstudy import inference as inf
-from analysis.eventstudy.inference import TestInputs
+from analysis.eventstudy.inference import TestInputs, _kernels
+from analysis.eventstudy.inference.nonparametric import _p_binomial_half
 
 pytestmark = pytest.mark.filterwarnings("error")  # a numpy/scipy warning is a failure
 
@@ -43,7 +45,7 @@ SIG = [math.sqrt(sum(e * e for e in row) / (L1 - K)) for row in R]
 
 def make_inputs(**over) -> TestInputs:
     cov = np.repeat((np.eye(L2) + 1.0 / L1)[None], N, axis=0)
-    base = dict(
+    base: dict[str, Any] = dict(
         ar=np.array(A),
         resid=np.array(R),
         sigma=np.array(SIG),
@@ -576,7 +578,7 @@ def test_exact_car_variance_differs_from_sum_of_daily_factors():
 
 def test_rank_helper_matches_scipy_with_ties_and_nan():
     a = np.array([[3.0, 1.0, np.nan, 3.0, 2.0, 3.0], [np.nan, np.nan, 5.0, 5.0, -1.0, 0.0]])
-    r, cnt = inf._rank_rows(a)
+    r, cnt = _kernels.rank_rows(a)
     ref = stats.rankdata(a, axis=1, nan_policy="omit")
     assert np.array_equal(np.isnan(r), np.isnan(a))
     assert np.allclose(r[~np.isnan(a)], ref[~np.isnan(a)])
@@ -800,7 +802,7 @@ def test_results_are_immutable_and_typed():
     r = inf.bmp(make_inputs(), [0])
     assert isinstance(r.stat, float) and isinstance(r.pvalue, float) and isinstance(r.n, int)
     with pytest.raises(AttributeError):
-        r.stat = 0.0  # type: ignore[misc]
+        r.stat = 0.0
 
 
 def test_rbar_matrix_fallback_matches_pattern_groups(monkeypatch):
@@ -810,7 +812,7 @@ def test_rbar_matrix_fallback_matches_pattern_groups(monkeypatch):
     resid[2, 3] = np.nan
     x = make_inputs(resid=resid, n_est=np.array([6, 5, 5, 6]))
     grouped = inf.kp_bmp(x, [0]).extra["rbar"]
-    monkeypatch.setattr(inf, "_MAX_PATTERN_GROUPS", 0)
+    monkeypatch.setattr(_kernels, "_MAX_PATTERN_GROUPS", 0)
     assert inf.kp_bmp(x, [0]).extra["rbar"] == pytest.approx(grouped, rel=1e-12)
     rows = [list(r) for r in R]
     rows[1][0] = rows[2][3] = None
@@ -873,11 +875,11 @@ def test_rbar_pairwise_path_equals_plain_pairwise_correlations(monkeypatch, p_mi
     x = _rbar_inputs(resid)
     got = inf.kp_bmp(x, [0]).extra["rbar"]
     assert got == pytest.approx(want, rel=1e-12)
-    monkeypatch.setattr(inf, "_PAIR_BLOCK_ROWS", 7)  # several blocks, ragged last block
+    monkeypatch.setattr(_kernels, "_PAIR_BLOCK_ROWS", 7)  # several blocks, ragged last block
     assert inf.kp_bmp(x, [0]).extra["rbar"] == pytest.approx(want, rel=1e-12)
-    monkeypatch.setattr(inf, "_SPARSE_MISSING", 0.0)  # dense missing-day matrix
+    monkeypatch.setattr(_kernels, "_SPARSE_MISSING", 0.0)  # dense missing-day matrix
     assert inf.kp_bmp(x, [0]).extra["rbar"] == pytest.approx(want, rel=1e-12)
-    monkeypatch.setattr(inf, "_MAX_PATTERN_GROUPS", 10_000)  # pattern-group path: same value
+    monkeypatch.setattr(_kernels, "_MAX_PATTERN_GROUPS", 10_000)  # pattern-group path: same value
     assert inf.kp_bmp(x, [0]).extra["rbar"] == pytest.approx(want, rel=1e-12)
 
 
@@ -905,7 +907,7 @@ def test_rank_fast_path_matches_scipy_on_near_ties_zeros_and_nan():
     a[4, ::7] = 0.25  # exact ties
     a[5, :6] = [0.0, -0.0, 0.0, -1e-300, 1e-300, -0.0]
     a[6] = np.round(a[6], 1)
-    r, cnt = inf._rank_rows(a)
+    r, cnt = _kernels.rank_rows(a)
     ok = ~np.isnan(a)
     ref = stats.rankdata(a, axis=1, nan_policy="omit")
     assert np.array_equal(np.isnan(r), ~ok)
@@ -951,7 +953,7 @@ def test_wilcoxon_normal_approximation_equals_scipy(cars):
 def test_sign_binomial_pvalue_equals_scipy_binomtest():
     for n in (1, 2, 7, 50, 51, 500):
         for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
-            got = inf._p_binomial_half(k, n)
+            got = _p_binomial_half(k, n)
             assert got == pytest.approx(stats.binomtest(k, n, 0.5).pvalue, rel=1e-10), (k, n)
     cars = np.r_[np.full(70, 0.01), np.full(30, -0.01)]
     res = inf.sign(_cars_inputs(cars), [0])
@@ -970,7 +972,7 @@ def test_rank_rows_medians_equal_nanmedian():
     a[3, 40] = 1.25
     a[4] = np.nan  # none left
     a[5, 1] = np.nan  # even count
-    _, cnt, med = inf._rank_rows(a, medians=True)
+    _, cnt, med = _kernels.rank_rows(a, medians=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # the all-NaN row
         want = np.nanmedian(a, axis=1)
@@ -991,8 +993,8 @@ def test_rank_rows_of_column_parts_equal_ranks_of_the_concatenation():
     right[2, 1] = np.inf
     left[3, :2], right[3, 0] = (0.0, -0.0), 0.0
     whole = np.concatenate([left, right], axis=1)
-    r_whole, cnt_whole, med_whole = inf._rank_rows(whole, medians=True)
-    r_parts, cnt_parts, med_parts = inf._rank_rows((left, right), medians=True, fill=0.0)
+    r_whole, cnt_whole, med_whole = _kernels.rank_rows(whole, medians=True)
+    r_parts, cnt_parts, med_parts = _kernels.rank_rows((left, right), medians=True, fill=0.0)
     assert np.array_equal(cnt_parts, cnt_whole)
     assert np.array_equal(r_parts, np.nan_to_num(r_whole, nan=0.0))
     assert np.array_equal(med_parts, med_whole, equal_nan=True)

@@ -7,13 +7,9 @@ import pytest
 from scipy import stats
 
 from analysis.errors import EstimationError, SpecificationError
-from analysis.eventstudy.models import (
-    event_dummy_regression,
-    fit_arrays,
-    fit_statsmodels,
-    make_spec,
-    newey_west_lags,
-)
+from analysis.eventstudy.inference import event_dummy_regression, newey_west_lags
+from analysis.eventstudy.models import fit_arrays, make_spec
+from tests.reference_fits import fit_statsmodels
 
 
 def _panel(seed=0, N=6, L1=120, L2=7, f=1, missing=True):

@@ -57,7 +57,7 @@ def test_event_study_headline_matches_engine(site, real_prices):
     head = doc["results"]
     res = an.event_study("AMD", "2023-10-17", market="SPY")
     assert head["day0"] == "2023-10-17"
-    assert head["car"] == pytest.approx(res.car().car["AMD"], rel=1e-9)
+    assert head["car"] == pytest.approx(res.car().estimate["AMD"], rel=1e-9)
     assert head["pvalue"] == pytest.approx(res.car().pvalue["AMD"], rel=1e-9)
     assert head["n_estimation"] == 240
     assert head["robustness_specs"] == 72  # 9 model/benchmark pairs x 4 windows x 2 estimations
@@ -67,7 +67,7 @@ def test_peer_headline_matches_engine(site, real_prices):
     out, _ = site
     head = json.loads((out / "peers_small" / "results.json").read_text())["results"]
     res = an.event_study(["NVDA", "AMD", "INTC", "MU"], "E08", market="SPY")
-    tt = res.car().tests.to_frame()
+    tt = res.car().tests().to_frame()
     assert head["caar"] == pytest.approx(res.car().caar, rel=1e-9)
     assert head["rbar"] == pytest.approx(tt.loc["kp_bmp", "rbar"], rel=1e-9)
     assert head["kp_bmp_pvalue"] == pytest.approx(tt.loc["kp_bmp", "pvalue"], rel=1e-9)

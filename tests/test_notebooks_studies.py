@@ -281,7 +281,7 @@ def test_china_exposure_notebook(kernel_env, shared_prices_dir, tmp_path):
         [
             an.event_study(list(snap["symbol"]), event=e, market="SPY", window="-1:3")
             .car("-1:3")
-            .car.rename("car")
+            .estimate.rename("car")
             .rename_axis("symbol")
             .reset_index()
             .assign(event_id=e)

@@ -307,7 +307,7 @@ def test_folder_import_warns_once_for_all_series(tmp_path):
     assert report.ok and report.symbols == ["AAA", "BBB"]
     assert len(record) == 1
     assert str(record[0].message).startswith("AAA: imported with 1 note(s): no rows for 36")
-    assert "note AAA: no rows for 36 NYSE sessions" in report.summary()
+    assert "note AAA: no rows for 36 NYSE sessions" in report.text()
     assert "no rows for 36 NYSE sessions" in report._repr_html_()
 
 

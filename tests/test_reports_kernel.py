@@ -129,6 +129,6 @@ def test_plain_papermill_runs_the_event_study_in_this_environment(real_prices, t
     res = extract_results(nb)
     car = an.event_study("NVDA", "E08", market="SPY").car()
     assert res["day0"] == "2023-10-17"
-    assert res["car"] == pytest.approx(car.car["NVDA"], rel=1e-9)
+    assert res["car"] == pytest.approx(car.estimate["NVDA"], rel=1e-9)
     assert res["pvalue"] == pytest.approx(car.pvalue["NVDA"], rel=1e-9)
     assert res["n_estimation"] == 240

@@ -61,7 +61,7 @@ def _car(prices: Path, cache: Path, monkeypatch) -> float:
     monkeypatch.setenv("ANALYSIS_PRICES_DIR", str(prices))
     monkeypatch.setenv("ANALYSIS_CACHE_DIR", str(cache))
     res = an.event_study(["NVDA"], event="E08", market="SPY")
-    return float(res.car().car.loc["NVDA"])
+    return float(res.car().estimate.loc["NVDA"])
 
 
 def test_edited_price_file_and_another_price_folder_rebuild_the_report(

@@ -84,7 +84,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
 
 def _outcome(report: Any, verb: str) -> int:
     """Print an import/fetch report; exit status 1 naming what was skipped, else 0."""
-    print(report.summary())
+    print(report.text())
     if report.ok:
         return 0
     names = ", ".join(s.name for s in report.skipped)

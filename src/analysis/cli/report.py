@@ -64,5 +64,5 @@ def _run(args: argparse.Namespace) -> int:
             f"(see {result.out / outcome.name / 'index.html'})",
             file=sys.stderr,
         )
-    print(result.summary())
+    print(result.status_line())
     return result.exit_code

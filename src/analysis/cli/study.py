@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.errors import SpecificationError
-    from analysis.eventstudy.study import event_study
+    from analysis.eventstudy import event_study
 
     if args.market is not None and args.model in ("constant_mean", "factor_model"):
         raise SpecificationError(

@@ -6,25 +6,25 @@
 
 from __future__ import annotations
 
-from analysis.eventstudy.study import (
-    CARResult,
+from analysis._summary import Summary
+from analysis.eventstudy.design import (
     EventDesign,
-    EventStudyResults,
-    Summary,
-    TestTable,
     Window,
     as_symbols,
     build_design,
     check_alpha,
-    compare,
-    event_study,
 )
+from analysis.eventstudy.results import EventStudyResults
+from analysis.eventstudy.study import compare, event_study
+from analysis.eventstudy.tables import CARResult, EventDay, TestRow, TestTable
 
 __all__ = [
     "CARResult",
+    "EventDay",
     "EventDesign",
     "EventStudyResults",
     "Summary",
+    "TestRow",
     "TestTable",
     "Window",
     "as_symbols",

@@ -12,11 +12,11 @@ name                      expected return                             k
 ========================  ==========================================  ===
 
 The vectorized path (:func:`fit_arrays`) solves every firm's least-squares problem at once from
-centred cross-products (batched einsum); missing returns are dropped per firm (rows zeroed, which leaves the OLS solution
-unchanged) and counted. :func:`fit_statsmodels` is the per-firm statsmodels reference the tests
-hold the vectorized path to (1e-10). The prediction-error covariance of the event-window ARs is the
-full matrix ``C_i = I + X*(X'X)^{-1}X*'`` (CLM 1997, sec. 4.4; Salinger 1992, JFQA 27(1)), so a
-multi-day CAR variance is ``sigma_i^2 1'C_i 1``, never a sum of daily factors.
+centred cross-products (batched einsum); missing returns are dropped per firm (rows zeroed, which
+leaves the OLS solution unchanged) and counted; the tests hold it to a per-firm statsmodels fit
+(1e-10). The prediction-error covariance of the event-window ARs is the full matrix
+``C_i = I + X*(X'X)^{-1}X*'`` (CLM 1997, sec. 4.4; Salinger 1992, JFQA 27(1)), so a multi-day CAR
+variance is ``sigma_i^2 1'C_i 1``, never a sum of daily factors.
 
 Residual variance divisor (formula (0), docs/formulas.md): ``L_i - k`` by default; ``convention="estudy2"`` uses
 ``L_i - 1`` for every model and the estimation window's full market series for the market mean and
@@ -26,10 +26,9 @@ sum of squares in the prediction-error factor, as the R package estudy2 does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 from scipy.linalg import blas
 
 from analysis.errors import EstimationError, SpecificationError
@@ -146,7 +145,6 @@ class FitArrays:
     r2: np.ndarray  # (N,) R-squared (NaN for models without regressors)
     k: int
     convention: str = "default"
-    extra: dict = field(default_factory=dict)
 
 
 def _valid_rows(y: np.ndarray, X: np.ndarray | None) -> np.ndarray:
@@ -293,9 +291,9 @@ def fit_arrays(
     dof = (n_est - k).astype(float)
     flat = np.flatnonzero(~(sigma > 0))
     if flat.size:
-        who = ", ".join(_who(firm_names, flat[:10]))
+        names = ", ".join(_who(firm_names, flat[:10]))
         raise EstimationError(
-            f"zero residual variance in the estimation window for {who}: the return series is "
+            f"zero residual variance in the estimation window for {names}: the return series is "
             "constant or exactly explained by the regressors"
         )
 
@@ -508,127 +506,3 @@ def _estudy2_factor(X_est: np.ndarray, X_evt: np.ndarray, n_est: np.ndarray) -> 
     smm = np.nansum((m_est - mbar) ** 2, axis=1)
     dev = m_evt - mbar
     return 1.0 / n_est[:, None, None] + dev[:, :, None] * dev[:, None, :] / smm[:, None, None]
-
-
-def fit_statsmodels(y: np.ndarray, X: np.ndarray):
-    """Reference fit of one firm with statsmodels OLS (missing rows dropped).
-
-    Returns the statsmodels ``RegressionResults``; the vectorized path must equal it to 1e-10.
-    """
-    import statsmodels.api as sm
-
-    ok = _valid_rows(np.asarray(y, float), np.asarray(X, float))
-    return sm.OLS(np.asarray(y, float)[ok], np.asarray(X, float)[ok]).fit()
-
-
-def newey_west_lags(n: int) -> int:
-    """Newey-West (1994) rule of thumb: floor(4 (n/100)^(2/9))."""
-    return int(np.floor(4.0 * (n / 100.0) ** (2.0 / 9.0)))
-
-
-@dataclass(frozen=True)
-class DummyRegression:
-    """Event-dummy regression of one firm (Karafiath 1988; Salinger 1992)."""
-
-    gamma: np.ndarray  # (L2,) event-day dummies = out-of-sample ARs
-    t_ols: np.ndarray
-    t_hac: np.ndarray
-    car: float
-    car_t_ols: float
-    car_p_ols: float
-    car_t_hac: float
-    car_p_hac: float
-    df_resid: float
-    hac_lags: int
-    n: int
-
-
-def _nw_sum_variance(u: np.ndarray, length: int, lags: int) -> float:
-    """Newey-West estimate of Var(sum of ``length`` consecutive disturbances) from residuals ``u``:
-    length*g0 + 2 sum_j (length - j) w_j g_j, Bartlett weights w_j = 1 - j/(lags+1)."""
-    u = u - u.mean()
-    n = len(u)
-    total = length * float(u @ u) / n
-    for j in range(1, min(lags, length - 1) + 1):
-        gj = float(u[j:] @ u[:-j]) / n
-        total += 2 * (length - j) * (1 - j / (lags + 1)) * gj
-    return max(total, 0.0)
-
-
-def event_dummy_regression(
-    y_est: np.ndarray,
-    X_est: np.ndarray,
-    y_evt: np.ndarray,
-    X_evt: np.ndarray,
-    car_days: Sequence[int],
-    *,
-    hac_lags: int | None = None,
-) -> DummyRegression:
-    """Estimate R_t = x_t'b + sum_k g_k D_kt + u_t over estimation and event window, by OLS.
-
-    The dummy coefficients g_k equal the out-of-sample ARs and their OLS t equals the
-    prediction-error t (Karafiath 1988, Financial Review 23(3); Salinger 1992, JFQA 27(1)). The CAR
-    test is the t test of ``sum_{k in car_days} g_k = 0`` (statsmodels ``t_test``).
-
-    HAC variant: a one-observation dummy fits its day exactly (zero residual), so the plain
-    Newey-West (1987) sandwich keeps only the parameter-estimation part of Var(g) and omits the
-    event-day disturbance itself -- its t-statistics explode. We therefore use the HAC covariance of
-    the regression (statsmodels, Bartlett kernel, lags floor(4 (T/100)^(2/9)) by default) for the
-    estimation-error part, ``r'V_HAC r``, and add the Newey-West variance of the sum of the window's
-    disturbances estimated from the estimation-window residuals. Reference: N(0,1). HAC guards
-    against autocorrelation and heteroskedasticity; it does not fix non-normality of one firm's AR.
-    Event days with a missing return are dropped together with their dummy.
-    """
-    import statsmodels.api as sm
-
-    L2 = len(y_evt)
-    n_est_rows = len(y_est)
-    y = np.concatenate([y_est, y_evt])
-    X = np.vstack([X_est, X_evt])
-    D = np.vstack([np.zeros((n_est_rows, L2)), np.eye(L2)])
-    ok = _valid_rows(y, X)
-    evt_ok = ok[n_est_rows:]
-    keep_cols = np.flatnonzero(evt_ok)
-    design = np.hstack([X, D[:, keep_cols]])[ok]
-    yy = y[ok]
-    p = X.shape[1]
-    lags = newey_west_lags(len(yy)) if hac_lags is None else int(hac_lags)
-    ols = sm.OLS(yy, design).fit()
-    hac = sm.OLS(yy, design).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
-    V = np.asarray(hac.cov_params())
-    u_est = np.asarray(ols.resid)[: int(ok[:n_est_rows].sum())]
-    var_u1 = _nw_sum_variance(u_est, 1, lags)
-    gamma = np.full(L2, np.nan)
-    t_ols = np.full(L2, np.nan)
-    t_hac = np.full(L2, np.nan)
-    gamma[keep_cols] = ols.params[p:]
-    t_ols[keep_cols] = ols.tvalues[p:]
-    for j, c in enumerate(keep_cols):
-        t_hac[c] = gamma[c] / np.sqrt(V[p + j, p + j] + var_u1)
-    days = list(car_days)
-    if not all(evt_ok[d] for d in days):
-        nan = float("nan")
-        return DummyRegression(
-            gamma, t_ols, t_hac, nan, nan, nan, nan, nan, float(ols.df_resid), lags, int(ok.sum())
-        )
-    r = np.zeros(design.shape[1])
-    pos = {c: p + j for j, c in enumerate(keep_cols)}
-    for d in days:
-        r[pos[d]] = 1.0
-    tt_ols = ols.t_test(r)
-    car = float(r @ ols.params)
-    var_hac = float(r @ V @ r) + _nw_sum_variance(u_est, len(days), lags)
-    t_car_hac = car / np.sqrt(var_hac)
-    return DummyRegression(
-        gamma=gamma,
-        t_ols=t_ols,
-        t_hac=t_hac,
-        car=car,
-        car_t_ols=float(np.asarray(tt_ols.tvalue).ravel()[0]),
-        car_p_ols=float(np.asarray(tt_ols.pvalue).ravel()[0]),
-        car_t_hac=float(t_car_hac),
-        car_p_hac=float(2 * stats.norm.sf(abs(t_car_hac))),
-        df_resid=float(ols.df_resid),
-        hac_lags=lags,
-        n=int(ok.sum()),
-    )

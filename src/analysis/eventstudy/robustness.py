@@ -14,8 +14,9 @@ import pandas as pd
 
 from analysis.data import calendar
 from analysis.errors import AnalysisError
+from analysis.eventstudy.design import Window, as_symbols, check_alpha
 from analysis.eventstudy.models import make_spec, own_regressor_error
-from analysis.eventstudy.study import Window, as_symbols, check_alpha, event_study
+from analysis.eventstudy.study import event_study
 
 DEFAULT_MODELS: tuple[str, ...] = (
     "market_model",
@@ -69,11 +70,13 @@ def robustness_grid(
     rows = []
     for (model, market, factors), est, win in itertools.product(specs, estimations, windows):
         bench = market or ("+".join(factors) if factors else "none")
-        base = {
+        est_w: Window = (est[0], est[1])
+        win_w: Window = (win[0], win[1])
+        base: dict[str, object] = {
             "model": model,
             "benchmark": bench,
-            "estimation": calendar.format_window(tuple(est)),
-            "window": calendar.format_window(tuple(win)),
+            "estimation": calendar.format_window(est_w),
+            "window": calendar.format_window(win_w),
         }
         own: dict[str, str] = {}
         firms = syms
@@ -93,12 +96,12 @@ def robustness_grid(
                 model=model,
                 market=market,
                 factors=factors,
-                estimation=tuple(est),
-                window=tuple(win),
+                estimation=est_w,
+                window=win_w,
                 prices=prices,
             )
-            cr = res.car(tests=False)  # per-firm CARs; the cross-section tests are not used here
-            sq = res.firm_tests(dummy=False).xs("sq", level="test")["pvalue"]
+            cr = res.car()  # per-firm CARs; the cross-section tests are computed only if asked
+            sq = res.firm_tests(dummy=False).to_frame().xs("sq", level="test")["pvalue"]
         except AnalysisError as exc:
             rows += [{**base, "firm": f, "error": msg} for f, msg in own.items()]
             rows.append({**base, "firm": ",".join(firms), "error": str(exc)})
@@ -112,12 +115,12 @@ def robustness_grid(
                     **base,
                     "firm": firm,
                     "day0": res.day0_table.loc[firm, "day0"],
-                    "car": cr.car[firm],
-                    "se": cr.se[firm],
-                    "t": cr.t[firm],
+                    "car": cr.estimate[firm],
+                    "se": cr.std_error[firm],
+                    "t": cr.tstat[firm],
                     "pvalue": cr.pvalue[firm],
                     "sq_pvalue": sq[firm],
-                    "n_estimation": int(res.params.loc[firm, "n_estimation"]),
+                    "n_estimation": int(res.fit_stats.loc[firm, "n_estimation"]),
                     "error": "",
                 }
             )

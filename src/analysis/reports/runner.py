@@ -134,7 +134,8 @@ class BuildResult:
     def exit_code(self) -> int:
         return 1 if self.failed else 0
 
-    def summary(self) -> str:
+    def status_line(self) -> str:
+        """One line: the index page and how many runs ended how (e.g. "22 ok (62.4 s)")."""
         counts: dict[str, int] = {}
         for o in self.outcomes:
             counts[o.status] = counts.get(o.status, 0) + 1

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from analysis._summary import Summary, SummaryMixin
 from analysis.data.facts import confidence_rank
 from analysis.errors import DataError, EstimationError, SpecificationError
 
@@ -276,12 +277,15 @@ def exposure_snapshot(
     )
 
 
-@dataclass(frozen=True)
-class ExposureRegression:
+@dataclass(frozen=True, repr=False)
+class ExposureRegression(SummaryMixin):
     """OLS of CAR on China revenue share; HC3 standard errors (MacKinnon & White 1985) with one
-    row per firm, errors clustered by firm when firms repeat across events (``cov_type``)."""
+    row per firm, errors clustered by firm when firms repeat across events (``cov_type``).
 
-    params: pd.DataFrame
+    ``params``, ``bse``, ``tvalues``, ``pvalues`` and ``conf_int()`` are indexed by term, as in
+    statsmodels; ``coefficients`` (and ``to_frame()``) is the whole coefficient table."""
+
+    coefficients: pd.DataFrame
     n: int
     data: pd.DataFrame
     excluded: pd.DataFrame
@@ -296,31 +300,56 @@ class ExposureRegression:
     def mixed_bases(self) -> bool:
         return len(self.bases) > 1
 
+    def _column(self, name: str) -> pd.Series:
+        return self.coefficients.set_index("term")[name].rename(None)
+
+    @property
+    def params(self) -> pd.Series:
+        """The coefficients, by term."""
+        return self._column("coef")
+
+    @property
+    def bse(self) -> pd.Series:
+        """Their standard errors (the reported kind, see ``cov_type``)."""
+        return self._column("se")
+
+    @property
+    def tvalues(self) -> pd.Series:
+        return self._column("t")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        return self._column("pvalue")
+
+    def conf_int(self) -> pd.DataFrame:
+        """The 95% interval of each coefficient: ``lower`` and ``upper`` by term."""
+        ci = self.coefficients.set_index("term")[["ci_low", "ci_high"]]
+        return ci.rename(columns={"ci_low": "lower", "ci_high": "upper"}).rename_axis(None)
+
     def to_frame(self) -> pd.DataFrame:
         """Coefficient table: term, coef, se (the reported one, see ``cov_type``), se_hc3, t,
         pvalue, ci_low, ci_high, n."""
-        return self.params.assign(n=self.n)
+        return self.coefficients.assign(n=self.n)
 
-    def summary(self) -> str:
-        p = self.params.set_index("term")
-        lines = [
-            f"CAR on China revenue share, OLS; standard errors: {self.cov_type}",
-            f"n = {self.n} firm-events of {self.n_firms} firms (excluded: {len(self.excluded)}); "
-            f"R^2 = {self.r2:.3f}; "
-            f"min confidence = {self.min_confidence}",
-            f"geography bases in sample: {', '.join(self.bases)}"
-            + (" -- MIXED: shares are not measured the same way" if self.mixed_bases else ""),
+    def _build_summary(self) -> Summary:
+        rows = [
+            ("Model", "CAR on China revenue share, OLS"),
+            ("Std. errors", self.cov_type),
+            ("Sample", f"n = {self.n} firm-events of {self.n_firms} firms"),
+            ("Excluded", str(len(self.excluded))),
+            ("R^2", f"{self.r2:.3f}"),
+            ("Confidence", f"min confidence = {self.min_confidence}"),
+            (
+                "Bases",
+                ", ".join(self.bases)
+                + (" -- MIXED: shares are not measured the same way" if self.mixed_bases else ""),
+            ),
         ]
-        for term, r in p.iterrows():
-            lines.append(
-                f"  {term:<12} {r['coef']: .4f}  se {r['se']:.4f}  t {r['t']: .2f}  "
-                f"p {r['pvalue']:.3f}  95% CI [{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
-            )
-        lines.extend(f"Note: {w}" for w in self.warnings)
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        return "<pre>" + self.summary() + "</pre>" + self.to_frame().to_html(index=False)
+        out = Summary("China exposure regression").header(rows)
+        out.table(self.coefficients.set_index("term"), "Coefficients (95% interval):")
+        if self.warnings:
+            out.text("\n".join(f"Note: {w}" for w in self.warnings))
+        return out
 
 
 def china_exposure_regression(

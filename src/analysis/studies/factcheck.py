@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis._summary import Summary, SummaryMixin
 from analysis.data.facts import parse_approx_date
 from analysis.errors import DataError, SpecificationError
 from analysis.studies.exposure import china_share_series, market_value_change
@@ -99,7 +100,7 @@ def _claim(inp: Inputs, claim_id: str) -> pd.Series:
 
 
 def _refs(c: pd.Series, table: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for part in str(c.get("reference", "") or "").split(";"):
         t, _, ids = part.strip().partition(":")
         if t == table:
@@ -476,8 +477,8 @@ CHECKS = {
 }
 
 
-@dataclass(frozen=True)
-class FactCheck:
+@dataclass(frozen=True, repr=False)
+class FactCheck(SummaryMixin):
     """The fact-check table (one row per claim)."""
 
     table: pd.DataFrame
@@ -512,25 +513,30 @@ class FactCheck:
             )
         return self.table.set_index("claim_id").loc[ids]
 
-    def summary(self) -> str:
+    def _build_summary(self) -> Summary:
         counts = self.table["verdict"].value_counts()
-        lines = [f"{len(self.table)} claims: " + ", ".join(f"{k} {v}" for k, v in counts.items())]
-        for _, r in self.table.iterrows():
-            lines.append(f"{r['claim_id']} [{r['verdict']}] {r['quantity']}: {r['check']}")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        cols = [
-            "claim_id",
-            "quote_zh",
-            "gloss_en",
-            "claimed",
-            "check",
-            "verdict",
-            "tolerance",
-            "source",
+        out = Summary("Fact check").header(
+            [("Claims", str(len(self.table)))] + [(str(k), str(v)) for k, v in counts.items()]
+        )
+        lines = [
+            f"{r['claim_id']} [{r['verdict']}] {r['quantity']}: {r['check']}"
+            for _, r in self.table.iterrows()
         ]
-        return self.table[cols].to_html(index=False)
+        shown = self.table[list(SUMMARY_COLUMNS)].set_index("claim_id")
+        return out.table(shown, "Claims:", text="\n".join(lines))
+
+
+#: Columns of the fact-check table shown in the summary's HTML.
+SUMMARY_COLUMNS = (
+    "claim_id",
+    "quote_zh",
+    "gloss_en",
+    "claimed",
+    "check",
+    "verdict",
+    "tolerance",
+    "source",
+)
 
 
 def _claimed_text(c: pd.Series) -> str:

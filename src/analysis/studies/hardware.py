@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
+from analysis._summary import Summary, SummaryMixin
 from analysis.data.dates import parse_date
 from analysis.errors import DataError, SpecificationError
 
@@ -267,8 +268,8 @@ def shock_measures(
     return out.reset_index(drop=True)
 
 
-@dataclass(frozen=True)
-class PositionGain:
+@dataclass(frozen=True, repr=False)
+class PositionGain(SummaryMixin):
     """A holder's paper gain: ``units`` bought at ``cost`` on ``cost_date``, marked at ``mark``
     on ``mark_date`` (prices per unit in ``currency``)."""
 
@@ -315,7 +316,8 @@ class PositionGain:
             )
         return pd.DataFrame(rows)
 
-    def summary(self) -> str:
+    def sentence(self) -> str:
+        """The gain in one sentence: units, cost, mark, and the gain in CNY and USD."""
         f = self.to_frame().set_index("currency")
         return (
             f"{self.units:,.0f} units bought at {self.cost:,.0f} {self.currency} "
@@ -325,8 +327,8 @@ class PositionGain:
             f"{self.mark_usd_cny:.4f} on {self.mark_fx_date.date()} for the mark)"
         )
 
-    def _repr_html_(self) -> str:
-        return f"<p>{self.summary()}</p>" + self.to_frame().to_html(index=False)
+    def _build_summary(self) -> Summary:
+        return Summary("Position gain").text(self.sentence()).table(self.to_frame())
 
 
 def position_gain(

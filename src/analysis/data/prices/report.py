@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analysis._summary import Summary, SummaryMixin
 from analysis.errors import PriceSourceError
 
 _MAX_LISTED_PROBLEMS = 20
@@ -41,8 +42,8 @@ class SkippedSeries:
         return text
 
 
-@dataclass(frozen=True)
-class ImportReport:
+@dataclass(frozen=True, repr=False)
+class ImportReport(SummaryMixin):
     """What an import or fetch did: series imported, and files/symbols skipped with reasons."""
 
     imported: tuple[ImportedSeries, ...] = ()
@@ -58,7 +59,11 @@ class ImportReport:
     def symbols(self) -> list[str]:
         return [s.symbol for s in self.imported]
 
-    def summary(self) -> str:
+    def _build_summary(self) -> Summary:
+        return Summary("Price import").text(self.text())
+
+    def text(self) -> str:
+        """What was imported (symbol, dates, rows, sha256), notes, and what was skipped and why."""
         lines = [
             f"imported {len(self.imported)} series"
             + (f" from {self.source}" if self.source else "")
@@ -86,26 +91,3 @@ class ImportReport:
                 + "\n  ".join(s.describe() for s in self.skipped)
             )
         return self
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def _repr_html_(self) -> str:
-        import html
-
-        parts = [f"<p>imported {len(self.imported)} series</p>"]
-        if self.imported:
-            parts.append(self.to_frame().to_html(index=False))
-            notes = "".join(
-                f"<li>{html.escape(s.symbol)}: {html.escape(n)}</li>"
-                for s in self.imported
-                for n in s.notes
-            )
-            if notes:
-                parts.append(f"<p>notes:</p><ul>{notes}</ul>")
-        if self.skipped:
-            items = "".join(
-                f"<li><pre>{html.escape(s.describe())}</pre></li>" for s in self.skipped
-            )
-            parts.append(f"<p>skipped {len(self.skipped)}:</p><ul>{items}</ul>")
-        return "".join(parts)

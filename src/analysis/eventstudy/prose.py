@@ -1,0 +1,141 @@
+"""What a reader is told about an event study: the headline figures and the plain-language conclusion."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.data import calendar
+from analysis.eventstudy.design import Window, check_alpha
+from analysis.eventstudy.tables import num, pfmt
+
+if TYPE_CHECKING:  # pragma: no cover
+    from analysis.eventstudy.results import EventStudyResults
+
+#: Cross-sectional tests reported in the headline (statistic and p-value).
+HEADLINE_TESTS = ("cross_sectional_t", "bmp", "kp_bmp", "bw_cda", "grank", "generalized_sign")
+#: Tests robust to a shared event date, and those that assume independent firms.
+ROBUST_TESTS = ("kp_bmp", "bw_cda", "grank")
+NAIVE_TESTS = ("cross_sectional_t", "bmp", "patell")
+
+
+def _pvalue(frame: pd.DataFrame, key: object) -> float | None:
+    return num(frame.loc[key, "pvalue"]) if key in frame.index else None
+
+
+def headline(res: EventStudyResults, window: Window | str | None = None) -> dict[str, Any]:
+    """The headline figures of the study (plain floats and strings), for reports."""
+    cr = res.car(window)
+    out: dict[str, Any] = {
+        "day0": f"{res.event_day.date:%Y-%m-%d}",
+        "model": res.model.label,
+        "car_window": calendar.format_window(cr.window),
+        "n_firms": len(res.firms),
+    }
+    ft = res.firm_tests(window).applicable().to_frame()
+    if len(res.firms) == 1:
+        firm = res.firms[0]
+        out.update(
+            {
+                "ar_day0": num(res.ar.loc[0, firm]) if 0 in res.ar.index else None,
+                "car": num(cr.estimate[firm]),
+                "car_se": num(cr.std_error[firm]) if np.isfinite(cr.estimate[firm]) else None,
+                "t": num(cr.tstat[firm]),
+                "pvalue": num(cr.pvalue[firm]),
+                "sq_pvalue": num(ft.loc[(firm, "sq"), "pvalue"]),
+                "dummy_hac_pvalue": _pvalue(ft, (firm, "dummy_hac")),
+                "bhar": num(res.bhar(window)[firm]),
+                "n_estimation": int(res.fit_stats.loc[firm, "n_estimation"]),
+            }
+        )
+        return out
+    tt = cr.tests().to_frame()
+    out.update(
+        {
+            "caar": num(cr.caar),
+            "n_used": cr.n,
+            "rbar": num(tt["rbar"].dropna().iloc[0]) if tt["rbar"].notna().any() else None,
+        }
+    )
+    for name in HEADLINE_TESTS:
+        if name in tt.index:
+            out[f"{name}_stat"] = num(tt.loc[name, "stat"])
+            out[f"{name}_pvalue"] = num(tt.loc[name, "pvalue"])
+    if res.shared_date:
+        pr = res.portfolio()
+        pft = pr.firm_tests(window).to_frame()
+        out["portfolio_car"] = num(pr.car(window).estimate.iloc[0])
+        out["portfolio_t_pvalue"] = num(pft.loc[("portfolio", "t_prediction_error"), "pvalue"])
+        out["portfolio_sq_pvalue"] = num(pft.loc[("portfolio", "sq"), "pvalue"])
+    out["against_group"] = list(res.against_group(window).index)
+    return out
+
+
+def _span(res: EventStudyResults, w: Window) -> str:
+    text = calendar.format_window(w)
+    if not res.shared_date:
+        return text
+    days = res.dates.loc[w[0] : w[1]].iloc[:, 0]
+    return f"{text} ({days.iloc[0]:%Y-%m-%d} to {days.iloc[-1]:%Y-%m-%d})"
+
+
+def _one_firm(res: EventStudyResults, window: Window | str | None, alpha: float) -> str:
+    cr = res.car(window)
+    f = res.firms[0]
+    ft = res.firm_tests(window).applicable().to_frame()
+    p = {
+        t: ft.loc[(f, t), "pvalue"]
+        for t in ("t_prediction_error", "sq", "dummy_hac")
+        if (f, t) in ft.index
+    }
+    sig = [t for t, v in p.items() if v < alpha]
+    verdict = (
+        f"significant at the {alpha:.0%} level by {', '.join(sig)}"
+        if sig
+        else f"not significant at the {alpha:.0%} level by any of these tests"
+    )
+    tests = "; ".join(f"{t} p = {pfmt(v)}" for t, v in p.items())
+    parts = [f"abnormal return on day 0 {res.ar.loc[0, f]:+.2%}"] if 0 in res.ar.index else []
+    parts.append(
+        f"CAR over {_span(res, cr.window)} {cr.estimate[f]:+.2%} "
+        f"(standard error {cr.std_error[f]:.2%}, {res.model.label})"
+    )
+    return f"{f}: {'; '.join(parts)}. {tests}: {verdict}."
+
+
+def conclusion(
+    res: EventStudyResults, window: Window | str | None = None, alpha: float = 0.05
+) -> str:
+    """A plain-language paragraph stating the estimate, its uncertainty and the main tests."""
+    alpha = check_alpha(alpha)
+    if len(res.firms) == 1:
+        return _one_firm(res, window, alpha)
+    cr = res.car(window)
+    tt = cr.tests().to_frame()
+    ran = [t for t in tt.index if np.isfinite(tt.loc[t, "pvalue"])]
+    robust = [t for t in ROBUST_TESTS if t in ran]
+    naive = [t for t in NAIVE_TESTS if t in ran]
+    rbar = tt["rbar"].dropna()
+    text = f"CAAR over {_span(res, cr.window)} across {cr.n} firms: {cr.caar:+.2%}"
+    if len(rbar):
+        text += f"; average residual correlation r-bar = {rbar.iloc[0]:.2f}"
+    text += ". Tests robust to the shared date: " + "; ".join(
+        f"{t} p = {pfmt(tt.loc[t, 'pvalue'])}" for t in robust
+    )
+    if naive:
+        text += ". Tests that assume independence (shown for comparison): " + "; ".join(
+            f"{t} p = {pfmt(tt.loc[t, 'pvalue'])}" for t in naive
+        )
+    sig = [t for t in robust if tt.loc[t, "pvalue"] < alpha]
+    text += (
+        f". The group reaction is significant at {alpha:.0%} by {', '.join(sig)}."
+        if sig
+        else f". No clustering-robust test is significant at {alpha:.0%}."
+    )
+    against = res.against_group(window)
+    if len(against):
+        moved = ", ".join(f"{f} ({c:+.2%})" for f, c in against["car"].items())
+        text += f" Moved against the group: {moved}."
+    return text
