@@ -101,3 +101,12 @@ def test_the_checker_sees_upward_and_relative_imports(tmp_path):
         "analysis.data.probe:7 imports analysis.reports (layer 4 above 1)",
     ]
     assert upward_imports(probe, "analysis.reports.probe") == []
+
+
+#: Modules stay small enough to own one thing (a soft limit of ~700 lines, with a little slack).
+MAX_LINES = 750
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_module_name)
+def test_modules_stay_small(path):
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= MAX_LINES

@@ -22,8 +22,9 @@ import pytest
 
 from analysis.cli import report as report_cli
 from analysis.errors import SpecificationError
-from analysis.reports import fingerprint, runner
-from analysis.reports.runner import SITE_MARKER, ReportBuildError, build_reports
+from analysis.reports import execution, fingerprint
+from analysis.reports.runner import build_reports
+from analysis.reports.sitefolder import SITE_MARKER, ReportBuildError
 
 pytestmark = pytest.mark.notebooks
 
@@ -280,9 +281,9 @@ def test_unchanged_rerun_skips(env, site_copy):
 
 def test_failed_run_is_never_skipped(env, site_copy, monkeypatch):
     executed = []
-    real = runner._execute_one
+    real = execution._execute_one
     monkeypatch.setattr(
-        runner, "_execute_one", lambda task: executed.append(task.name) or real(task)
+        execution, "_execute_one", lambda task: executed.append(task.name) or real(task)
     )
     result = build_reports(out=site_copy, only=["bad"], progress=False)
     assert executed == ["bad"]
@@ -300,9 +301,9 @@ def test_interrupted_build_leaves_previous_site(env, site_copy, monkeypatch, exc
             raise exc("stop")
         Path(task.dest).mkdir(parents=True, exist_ok=True)
         (Path(task.dest) / "index.html").write_text("half-built")
-        return runner.RunOutcome(task.name, "ok")
+        return execution.RunOutcome(task.name, "ok")
 
-    monkeypatch.setattr(runner, "_execute_one", half_way)
+    monkeypatch.setattr(execution, "_execute_one", half_way)
     with pytest.raises(exc):
         build_reports(out=site_copy, force=True, progress=False)
     assert calls == ["good", "bad"]

@@ -18,9 +18,10 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from analysis.cli import main as cli_main
-from analysis.reports import fingerprint, runner
+from analysis.reports import execution, fingerprint, sitefolder
 from analysis.reports.matrix import RunMatrixError
-from analysis.reports.runner import SITE_MARKER, TEMP_MARKER, build_reports
+from analysis.reports.runner import build_reports
+from analysis.reports.sitefolder import SITE_MARKER, TEMP_MARKER
 
 pytestmark = pytest.mark.notebooks
 
@@ -249,7 +250,7 @@ def test_a_folder_the_build_did_not_make_is_never_taken_over(env, site):
     (site / SITE_MARKER).write_text(json.dumps(manifest))
     (site / "beta").mkdir()
     (site / "beta" / "index.html").write_text("my own page")
-    with pytest.raises(runner.ReportBuildError) as info:
+    with pytest.raises(sitefolder.ReportBuildError) as info:
         build_reports(matrix=env.matrix, out=site, progress=False)
     assert str(info.value) == (
         f"run 'beta': {site / 'beta'} holds index.html, which the build would replace, and was "
@@ -259,7 +260,9 @@ def test_a_folder_the_build_did_not_make_is_never_taken_over(env, site):
     assert (site / "beta" / "index.html").read_text() == "my own page"
     shutil.rmtree(site / "beta")
     (site / "beta").write_text("a file named like the run")
-    with pytest.raises(runner.ReportBuildError, match=r"beta exists, is not a folder and was not"):
+    with pytest.raises(
+        sitefolder.ReportBuildError, match=r"beta exists, is not a folder and was not"
+    ):
         build_reports(matrix=env.matrix, out=site, progress=False)
     assert (site / "beta").read_text() == "a file named like the run"
 
@@ -320,7 +323,7 @@ def test_a_second_build_of_the_same_site_is_refused_while_one_runs(env, site):
     fd = os.open(site, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        with pytest.raises(runner.ReportBuildError) as info:
+        with pytest.raises(sitefolder.ReportBuildError) as info:
             build_reports(matrix=env.matrix, out=site, force=True, progress=False)
     finally:
         os.close(fd)
@@ -364,7 +367,7 @@ def test_missing_path_parameter_is_refused_before_any_kernel_starts(
     env, tmp_path, monkeypatch, capsys
 ):
     started = []
-    monkeypatch.setattr(runner, "_execute_one", lambda task: started.append(task.name))
+    monkeypatch.setattr(execution, "_execute_one", lambda task: started.append(task.name))
     work = tmp_path / "work"
     work.mkdir()
     matrix = env.project / "notebooks" / "missing.yaml"

@@ -22,7 +22,7 @@ import pytest
 import analysis
 import analysis.data
 from analysis.errors import PriceSourceError, SpecificationError
-from analysis.reports import fingerprint, notebook, runner
+from analysis.reports import execution, fingerprint, notebook, runner
 from analysis.reports.results import RESULTS_MIME, canonical_value, dumps, extract_results
 from analysis.reports.site import IndexEntry, render_index
 
@@ -395,8 +395,8 @@ def test_kill_kernels_kills_what_is_still_running(monkeypatch):
 
 
 def test_results_document_is_json(tmp_path):
-    task = runner.RunTask("r", "R", "x.ipynb", "/x.ipynb", {"a": 1.5}, "/", 1, str(tmp_path))
-    doc = json.loads(dumps(runner._results_document(task, "ok", None, {"v": 1})))
+    task = execution.RunTask("r", "R", "x.ipynb", "/x.ipynb", {"a": 1.5}, "/", 1, str(tmp_path))
+    doc = json.loads(dumps(execution._results_document(task, "ok", None, {"v": 1})))
     assert doc == {
         "error": None,
         "name": "r",
@@ -431,7 +431,7 @@ def test_kernel_start_failure_is_retried(tmp_path, monkeypatch):
     """A kernel that dies before its first reply is started again; other errors are not retried."""
     import papermill
 
-    from analysis.reports import runner
+    from analysis.reports import execution
 
     calls = []
 
@@ -443,7 +443,7 @@ def test_kernel_start_failure_is_retried(tmp_path, monkeypatch):
 
     monkeypatch.setattr(papermill, "execute_notebook", flaky)
     nb = Path(__file__).parent / "fixtures" / "notebooks" / "noparams.ipynb"
-    task = runner.RunTask(
+    task = execution.RunTask(
         name="r",
         title="r",
         notebook="noparams.ipynb",
@@ -453,7 +453,7 @@ def test_kernel_start_failure_is_retried(tmp_path, monkeypatch):
         timeout=10,
         dest=str(tmp_path / "out"),
     )
-    out = runner._execute_one(task)
+    out = execution._execute_one(task)
     assert len(calls) == 2 and out.status == "ok"
     calls.clear()
 
@@ -462,5 +462,5 @@ def test_kernel_start_failure_is_retried(tmp_path, monkeypatch):
         raise RuntimeError("something else")
 
     monkeypatch.setattr(papermill, "execute_notebook", broken)
-    out = runner._execute_one(task)
+    out = execution._execute_one(task)
     assert len(calls) == 1 and out.status == "failed" and "something else" in out.error

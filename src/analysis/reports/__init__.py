@@ -5,10 +5,12 @@
 build runs, so ``import analysis`` stays light.
 """
 
+from analysis.reports.execution import RunOutcome
 from analysis.reports.matrix import Run, RunMatrixError, load_matrix
 from analysis.reports.notebook import publish_results, run_facts
 from analysis.reports.results import RESULTS_MIME
-from analysis.reports.runner import BuildResult, ReportBuildError, RunOutcome, build_reports
+from analysis.reports.runner import BuildResult, build_reports
+from analysis.reports.sitefolder import ReportBuildError
 
 __all__ = [
     "RESULTS_MIME",
