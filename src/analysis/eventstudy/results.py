@@ -46,7 +46,6 @@ class EventStudyResults(SummaryMixin):
         car_window: Window,
         return_kind: str,
         event: object | None,
-        price_range: tuple[pd.Timestamp, pd.Timestamp],
     ):
         self._design = design
         self._fit = fit
@@ -56,7 +55,6 @@ class EventStudyResults(SummaryMixin):
         self._car_window = car_window
         self._return_kind = return_kind
         self._event = event
-        self._price_range = price_range
 
     # ---- descriptive attributes -----------------------------------------------------------
     @property
@@ -378,7 +376,6 @@ class EventStudyResults(SummaryMixin):
             car_window=self._car_window,
             return_kind=self._return_kind,
             event=self._event,
-            price_range=self._price_range,
         )
 
     def against_group(

@@ -187,7 +187,6 @@ def event_study(
         car_window=car_w,
         return_kind=return_kind,
         event=registry_event,
-        price_range=(px.index.min(), px.index.max()),
     )
 
 
