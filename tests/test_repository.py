@@ -112,7 +112,7 @@ def test_fresh_clone_with_nothing_beside_it_tests_cleanly(tmp_path):
 MACHINE_PATH = re.compile(r"(?<![\w./~-])/(?:work|root|tmp|home|Users|mnt|scratch)/[\w.-]+")
 #: How the software came to be: issue numbers, working sessions, who did it.
 MAKING = re.compile(
-    r"\b(?:issue|Issue) ?#?\d+\b|\bsession[ -]?\d\b|\bSession \d\b|paper body not read|"
+    r"\b(?:issue|Issue) ?#?\d+\b|\bsession-\d\b|\bSession \d\b|paper body not read|"
     r"\bsubagents?\b|\bBRIEF\.md\b",
 )
 TEXT_SUFFIXES = {".py", ".md", ".txt", ".yaml", ".yml", ".toml", ".cfg", ".ipynb", ".csv", ""}
@@ -158,4 +158,5 @@ def test_machine_path_pattern_catches_what_it_should():
     assert not MACHINE_PATH.search("ANALYSIS_PRICES_DIR=../shared/data/prices")
     assert not MACHINE_PATH.search("https://example.org/work/x and a/tmp/b")
     assert MAKING.search("# added in issue 3") and MAKING.search("Session 2 figures")
-    assert not MAKING.search("issues a warning; sessions of the NYSE")
+    assert MAKING.search("the session-1 code")
+    assert not MAKING.search("issues a warning; sessions of the NYSE; day 0 is session 0")
