@@ -43,6 +43,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--car-window", default=None, help="headline CAR window (default: the event window)"
     )
+    p.add_argument(
+        "--exclude",
+        default=None,
+        help=(
+            "days left out of the estimation window (never the event window), comma-separated: "
+            "events (other registry events' windows), earnings (earnings reaction days), "
+            "dates YYYY-MM-DD; the window reaches back to keep its length"
+        ),
+    )
     p.add_argument("--convention", default="default", choices=CONVENTIONS)
     p.add_argument("--log-returns", action="store_true", help="use log instead of simple returns")
     p.add_argument("--json", action="store_true", help="print one JSON document")
@@ -70,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         car_window=args.car_window,
         return_kind="log" if args.log_returns else "simple",
         convention=args.convention,
+        exclude=args.exclude,
     )
     if args.json:
         print(json.dumps(res.to_dict(), indent=2, allow_nan=False))

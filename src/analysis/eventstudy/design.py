@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -92,6 +92,14 @@ class EventDesign:
     off_evt: np.ndarray | None
     market_est: np.ndarray | None  # (N, L1) first regressor (Lamb test)
     market_evt: np.ndarray | None
+    #: (N, L1) days in each firm's estimation sample (None: every day of the window); a day
+    #: outside it (before the firm's extended start, or excluded) has NaN returns and regressors
+    est_keep: np.ndarray | None = None
+    #: days left out of the estimation window: (firm, date, reason)
+    excluded: tuple[tuple[str, pd.Timestamp, str], ...] = ()
+    #: (N,) valid estimation days each firm lacks because the price data run out (None: no
+    #: exclusions asked for)
+    shortfall: np.ndarray | None = None
 
     @property
     def shared_date(self) -> bool:
@@ -105,8 +113,14 @@ def build_design(
     spec: ModelSpec,
     estimation: Window,
     window: Window,
+    excluded: Mapping[str, Mapping[pd.Timestamp, str]] | None = None,
 ) -> EventDesign:
-    """Arrange ``returns`` (session x symbol, firms and regressors) around each firm's day 0."""
+    """Arrange ``returns`` (session x symbol, firms and regressors) around each firm's day 0.
+
+    ``excluded`` (firm -> session -> reason) leaves those days out of the firm's estimation window,
+    which then reaches back until it again holds as many valid days as the requested window has
+    sessions (:func:`extend_estimation`); the event window is never touched.
+    """
     sessions = returns.index
     firms = tuple(f for f, _ in pairs)
     missing = sorted(
@@ -140,11 +154,29 @@ def build_design(
     col = {c: j for j, c in enumerate(returns.columns)}
     R = returns.to_numpy(dtype=float)
     fi = np.array([col[f] for f in firms])
-    ie = pos0[:, None] + est_days[None, :]
+    fac = np.array([col[f] for f in spec.factors], dtype=np.int64)
+    if excluded is None:
+        return _arrange(R, sessions, pairs, spec, pos0, est_days, evt_days, fi, fac)
+    return _with_exclusions(R, sessions, pairs, spec, estimation, pos0, evt_days, excluded, fi, fac)
+
+
+def _arrange(
+    R: np.ndarray,
+    sessions: pd.DatetimeIndex,
+    pairs: Sequence[tuple[str, calendar.Day0]],
+    spec: ModelSpec,
+    pos0: np.ndarray,
+    est_days: np.ndarray,
+    evt_days: np.ndarray,
+    fi: np.ndarray,
+    fac: np.ndarray,
+) -> EventDesign:
+    """The returns ``R`` (session x symbol) in event time; an estimation day before the first
+    session reads session 0 (the caller masks it)."""
+    ie = np.maximum(pos0[:, None] + est_days[None, :], 0)
     iv = pos0[:, None] + evt_days[None, :]
     y_est = R[ie, fi[:, None]]
     y_evt = R[iv, fi[:, None]]
-    fac = np.array([col[f] for f in spec.factors], dtype=np.int64)
     RF = R[:, fac]  # select the regressor columns first: R[ie] would copy every symbol
     F_est = RF[ie]
     F_evt = RF[iv]
@@ -160,7 +192,7 @@ def build_design(
             X_est, X_evt = X_est[..., :1], X_evt[..., :1]
     dates = sessions.to_numpy()
     return EventDesign(
-        firms=firms,
+        firms=tuple(f for f, _ in pairs),
         day0=tuple(d for _, d in pairs),
         est_days=est_days,
         evt_days=evt_days,
@@ -175,3 +207,183 @@ def build_design(
         market_est=F_est[..., 0] if len(fac) else None,
         market_evt=F_evt[..., 0] if len(fac) else None,
     )
+
+
+def extend_estimation(valid: np.ndarray, end: int, need: int) -> tuple[int, int]:
+    """Where a firm's estimation window starts when excluded days are left out.
+
+    ``valid`` marks the sessions with a usable return (firm and regressors present, day not
+    excluded); the window ends at position ``end`` and reaches back, day by day, until it holds
+    ``need`` valid days or the data run out (position 1: returns start one session after the
+    first price). Returns (start position, shortfall); the start is the earliest valid day kept
+    (``end`` when there is none) and the shortfall is ``need`` minus the valid days found.
+    """
+    found = np.flatnonzero(valid[1 : end + 1]) + 1
+    kept = found[-need:] if need > 0 else found[:0]
+    start = int(kept[0]) if kept.size else end
+    return start, need - int(kept.size)
+
+
+def _with_exclusions(
+    R: np.ndarray,
+    sessions: pd.DatetimeIndex,
+    pairs: Sequence[tuple[str, calendar.Day0]],
+    spec: ModelSpec,
+    estimation: Window,
+    pos0: np.ndarray,
+    evt_days: np.ndarray,
+    excluded: Mapping[str, Mapping[pd.Timestamp, str]],
+    fi: np.ndarray,
+    fac: np.ndarray,
+) -> EventDesign:
+    """The design with each firm's excluded days left out and its window extended backwards."""
+    firms = [f for f, _ in pairs]
+    ok_all = np.isfinite(R[:, fac]).all(axis=1) if len(fac) else np.ones(len(R), dtype=bool)
+    need = estimation[1] - estimation[0] + 1
+    starts, shortfall, drops = [], [], []
+    for i, firm in enumerate(firms):
+        drop = np.zeros(len(sessions), dtype=bool)
+        where = sessions.get_indexer(pd.DatetimeIndex(list(excluded.get(firm, {}))))
+        drop[where[where >= 0]] = True
+        end = int(pos0[i]) + estimation[1]
+        start, short = extend_estimation(ok_all & np.isfinite(R[:, fi[i]]) & ~drop, end, need)
+        starts.append(start)
+        shortfall.append(short)
+        drops.append(drop)
+    first = min(min(s - int(p) for s, p in zip(starts, pos0, strict=True)), estimation[0])
+    est_days = np.arange(first, estimation[1] + 1)
+    base = _arrange(R, sessions, pairs, spec, pos0, est_days, evt_days, fi, fac)
+    ie = pos0[:, None] + est_days[None, :]
+    keep = np.zeros(ie.shape, dtype=bool)
+    listed: list[tuple[str, pd.Timestamp, str]] = []
+    est_dates = base.est_dates.copy()
+    for i, firm in enumerate(firms):
+        inside = ie[i] >= starts[i]
+        keep[i] = inside & ~drops[i][np.maximum(ie[i], 0)]
+        est_dates[i, ~inside] = np.datetime64("NaT")
+        reasons = excluded.get(firm, {})
+        for j in np.flatnonzero(inside & ~keep[i]):
+            day = pd.Timestamp(sessions[ie[i, j]])
+            listed.append((firm, day, reasons[day]))
+    nan = np.where(keep, 0.0, np.nan)
+    any_keep = np.where(keep.any(axis=0), 0.0, np.nan)
+    return replace(
+        base,
+        est_dates=est_dates,
+        y_est=base.y_est + nan,
+        X_est=base.X_est + nan[..., None],
+        off_est=None if base.off_est is None else base.off_est + nan,
+        market_est=None if base.market_est is None else base.market_est + any_keep,
+        est_keep=keep,
+        excluded=tuple(listed),
+        shortfall=np.array(shortfall, dtype=int),
+    )
+
+
+#: The words ``exclude=`` understands besides dates.
+EXCLUDE_WORDS: tuple[str, ...] = ("events", "earnings")
+
+
+def parse_exclude(value: object) -> tuple[str | pd.Timestamp, ...]:
+    """The items of ``exclude=``: ``"events"``, ``"earnings"`` and session dates, from a
+    comma-separated string (``"events,earnings,2023-05-25"``) or a list; repeats dropped."""
+    from analysis.data.dates import parse_date
+
+    how = "give 'events', 'earnings' or dates YYYY-MM-DD, e.g. 'events,2023-05-25'"
+    if isinstance(value, str):
+        raw: list[object] = [part.strip() for part in value.split(",")]
+    elif isinstance(value, Iterable) and not isinstance(value, bytes | Mapping):
+        raw = [v.strip() if isinstance(v, str) else v for v in value]
+    else:
+        raise SpecificationError(f"exclude must be a string or a list; {how}; got {value!r}")
+    if not raw or any(v == "" for v in raw):
+        raise SpecificationError(f"exclude has an empty item ({value!r}); {how}")
+    items: list[str | pd.Timestamp] = []
+    for v in raw:
+        if isinstance(v, str) and v.lower() in EXCLUDE_WORDS:
+            item: str | pd.Timestamp = v.lower()
+        elif isinstance(v, str) and not v[:1].isdigit():
+            raise SpecificationError(f"exclude: unknown item {v!r}; {how}")
+        else:
+            item = parse_date(v, "exclude")
+            if not calendar.is_session(item):
+                raise SpecificationError(
+                    f"exclude: {item.date()} is not an NYSE session "
+                    f"({calendar.closed_reason(item)}); give the trading day to leave out"
+                )
+        if item not in items:
+            items.append(item)
+    return tuple(items)
+
+
+def _event_window_days(
+    own: set[str], window: Window, sessions: pd.DatetimeIndex
+) -> dict[pd.Timestamp, str]:
+    """The sessions in the ``window`` of every market-observable registry event not in ``own``."""
+    from analysis.data import events
+
+    out: dict[pd.Timestamp, str] = {}
+    for _, row in events.load_events().iterrows():
+        ev = events.Event.from_row(row)
+        if ev.event_id in own or ev.unusable_reason() is not None:
+            continue
+        d0 = ev.day0().day0
+        p = sessions.searchsorted(d0)
+        if p >= len(sessions) or sessions[p] != d0:
+            continue
+        lo, hi = max(p + window[0], 0), min(p + window[1], len(sessions) - 1)
+        why = (
+            f"{ev.event_id} window {calendar.format_window(window)} around its day 0 "
+            f"{d0.date()}: {ev.title}"
+        )
+        for day in sessions[lo : hi + 1]:
+            out[day] = f"{out[day]}; {why}" if day in out else why
+    return out
+
+
+def _earnings_days(symbol: str) -> dict[pd.Timestamp, str]:
+    """The firm's earnings reaction sessions (``analysis.data.earnings``) with their reasons."""
+    try:
+        from analysis.data.earnings import earnings_reaction_days
+    except ModuleNotFoundError as exc:
+        if exc.name != "analysis.data.earnings":
+            raise
+        raise SpecificationError(
+            "exclude='earnings': earnings dates are not available (this installation has no "
+            "analysis.data.earnings table); leave 'earnings' out or list the days as dates"
+        ) from None
+    table = earnings_reaction_days(symbol)
+    if table.empty:
+        raise SpecificationError(
+            f"exclude='earnings': the earnings table has no dates for {symbol}; leave 'earnings' "
+            "out or list that firm's days as dates"
+        )
+    return {
+        pd.Timestamp(d).normalize(): str(r)
+        for d, r in zip(table["date"], table["reason"], strict=True)
+    }
+
+
+def exclusion_days(
+    items: Sequence[str | pd.Timestamp],
+    resolved: Mapping[str, tuple[object | None, calendar.Day0]],
+    window: Window,
+    sessions: pd.DatetimeIndex,
+) -> dict[str, dict[pd.Timestamp, str]]:
+    """Per firm (``resolved``: firm -> (registry event or None, day 0)) the sessions ``items``
+    (from :func:`parse_exclude`) leave out of its estimation window, each with its reason; a day
+    named twice keeps both reasons."""
+    own = {getattr(ev, "event_id", "") for ev, _ in resolved.values()} - {""}
+    shared = _event_window_days(own, window, sessions) if "events" in items else {}
+    out: dict[str, dict[pd.Timestamp, str]] = {}
+    for firm in resolved:
+        days: dict[pd.Timestamp, str] = {}
+        sources = [shared]
+        if "earnings" in items:
+            sources.append(_earnings_days(firm))
+        sources.append({d: "date given in exclude" for d in items if isinstance(d, pd.Timestamp)})
+        for source in sources:
+            for day, why in source.items():
+                days[day] = f"{days[day]}; {why}" if day in days else why
+        out[firm] = days
+    return out

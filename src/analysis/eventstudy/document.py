@@ -55,6 +55,20 @@ def _cross_section(res: EventStudyResults) -> dict[str, Any]:
     }
 
 
+def _exclusions(res: EventStudyResults, firm: str) -> dict[str, Any]:
+    """A firm's excluded estimation days with their reasons, its extended start and shortfall."""
+    ex = res.excluded[res.excluded["firm"] == firm]
+    cov = res.estimation_coverage.loc[firm]
+    return {
+        "excluded": [
+            {"date": d.date().isoformat(), "reason": r}
+            for d, r in zip(ex["date"], ex["reason"], strict=True)
+        ],
+        "estimation_start": cov["start"].date().isoformat(),
+        "estimation_shortfall": int(cov["shortfall"]),
+    }
+
+
 def study_document(res: EventStudyResults) -> dict[str, Any]:
     """The ``study --json`` document: day 0, model, windows with dates, per-firm estimates and
     tests, and for several firms the cross-section (dates ISO, missing numbers null)."""
@@ -84,6 +98,8 @@ def study_document(res: EventStudyResults) -> dict[str, Any]:
             "bhar": num(bhar[firm]),
             "tests": _tests(ft, firm),
         }
+        if res.exclude is not None:
+            firms[firm].update(_exclusions(res, firm))
     doc: dict[str, Any] = {
         "day0": res.event_day.date.date().isoformat(),
         "day0_reason": res.event_day.reason,
@@ -98,6 +114,8 @@ def study_document(res: EventStudyResults) -> dict[str, Any]:
         "car_window": list(res.car_window),
         "firms": firms,
     }
+    if res.exclude is not None:
+        doc["exclude"] = [x if isinstance(x, str) else x.date().isoformat() for x in res.exclude]
     if len(res.firms) > 1:
         doc["cross_section"] = _cross_section(res)
     return doc

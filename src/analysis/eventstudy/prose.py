@@ -111,7 +111,29 @@ def conclusion(
     """A plain-language paragraph stating the estimate, its uncertainty and the main tests."""
     alpha = check_alpha(alpha)
     if len(res.firms) == 1:
-        return _one_firm(res, window, alpha)
+        return _one_firm(res, window, alpha) + _exclusion_note(res)
+    return _group(res, window, alpha) + _exclusion_note(res)
+
+
+def _exclusion_note(res: EventStudyResults) -> str:
+    """A sentence on the days left out of the estimation window ("" without ``exclude``)."""
+    if res.exclude is None:
+        return ""
+    cov = res.estimation_coverage
+    text = (
+        f" The estimation window leaves out {len(res.excluded)} firm-day(s) "
+        f"({', '.join(x if isinstance(x, str) else f'{x.date()}' for x in res.exclude)}) and "
+        f"reaches back to {cov['start'].min():%Y-%m-%d}"
+    )
+    short = cov[cov["shortfall"] > 0]
+    if len(short):
+        who = ", ".join(f"{f} {n}" for f, n in short["shortfall"].items())
+        return text + f"; the price data run out before it was filled (days short: {who})."
+    return text + f" to keep {cov['requested'].iloc[0]} days."
+
+
+def _group(res: EventStudyResults, window: Window | str | None, alpha: float) -> str:
+    """The conclusion for several firms."""
     cr = res.car(window)
     tt = cr.tests().to_frame()
     ran = [t for t in tt.index if np.isfinite(tt.loc[t, "pvalue"])]

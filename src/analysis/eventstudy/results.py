@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import cached_property
@@ -46,6 +47,7 @@ class EventStudyResults(SummaryMixin):
         car_window: Window,
         return_kind: str,
         event: object | None,
+        exclude: tuple[str | pd.Timestamp, ...] | None = None,
     ):
         self._design = design
         self._fit = fit
@@ -55,6 +57,7 @@ class EventStudyResults(SummaryMixin):
         self._car_window = car_window
         self._return_kind = return_kind
         self._event = event
+        self._exclude = exclude
 
     # ---- descriptive attributes -----------------------------------------------------------
     @property
@@ -112,11 +115,55 @@ class EventStudyResults(SummaryMixin):
         return self._return_kind
 
     def window_dates(self, which: str = "event") -> tuple[pd.Timestamp, pd.Timestamp]:
-        """First and last date of the ``"event"`` or ``"estimation"`` window (first firm)."""
+        """First and last date of the ``"event"`` or ``"estimation"`` window (first firm; with
+        ``exclude`` the estimation window as extended)."""
         if which not in ("event", "estimation"):
             raise SpecificationError(f"which must be 'event' or 'estimation', got {which!r}")
         arr = self._design.evt_dates if which == "event" else self._design.est_dates
-        return pd.Timestamp(arr[0, 0]), pd.Timestamp(arr[0, -1])
+        row = arr[0][~np.isnat(arr[0])]
+        return pd.Timestamp(row[0]), pd.Timestamp(row[-1])
+
+    # ---- estimation-window exclusions ------------------------------------------------------
+    @property
+    def exclude(self) -> tuple[str | pd.Timestamp, ...] | None:
+        """What ``exclude=`` asked to leave out ("events", "earnings", dates), or None."""
+        return self._exclude
+
+    @cached_property
+    def excluded(self) -> pd.DataFrame:
+        """Every day left out of an estimation window: columns firm, date, reason (empty without
+        ``exclude``)."""
+        rows = [{"firm": f, "date": d, "reason": r} for f, d, r in self._design.excluded]
+        out = pd.DataFrame(rows, columns=["firm", "date", "reason"])
+        out["date"] = pd.to_datetime(out["date"])
+        return out
+
+    @cached_property
+    def estimation_coverage(self) -> pd.DataFrame:
+        """Per firm: the estimation window's first relative day and dates (extended backwards
+        when days are excluded), the valid days ``requested`` (sessions of the requested window),
+        the days ``excluded`` and the ``shortfall`` (valid days missing because the price data
+        run out; 0 when the window was filled)."""
+        d = self._design
+        rows = []
+        for i, firm in enumerate(self.firms):
+            inside = ~np.isnat(d.est_dates[i])
+            rows.append(
+                {
+                    "start_day": int(d.est_days[inside][0]),
+                    "start": pd.Timestamp(d.est_dates[i][inside][0]),
+                    "end": pd.Timestamp(d.est_dates[i][inside][-1]),
+                    "requested": self._estimation[1] - self._estimation[0] + 1,
+                    "excluded": sum(1 for f, _, _ in d.excluded if f == firm),
+                    "shortfall": 0 if d.shortfall is None else int(d.shortfall[i]),
+                }
+            )
+        return pd.DataFrame(rows, index=pd.Index(self.firms, name="firm"))
+
+    @property
+    def estimation_shortfall(self) -> pd.Series:
+        """Per firm, the valid estimation days the window lacks because the price data run out."""
+        return self.estimation_coverage["shortfall"]
 
     # ---- estimates ---------------------------------------------------------------------------
     @cached_property
@@ -139,11 +186,18 @@ class EventStudyResults(SummaryMixin):
                 "sigma": f.sigma,
                 "r2": f.r2,
                 "n_estimation": f.n_est.astype(int),
-                "n_missing": (len(self._design.est_days) - f.n_est).astype(int),
+                "n_missing": (self._window_lengths() - f.n_est).astype(int),
                 "dof": f.dof,
             },
             index=pd.Index(self.firms, name="firm"),
         )
+
+    def _window_lengths(self) -> np.ndarray:
+        """Days in each firm's estimation sample before missing returns are dropped."""
+        keep = self._design.est_keep
+        if keep is None:
+            return np.full(len(self.firms), len(self._design.est_days))
+        return keep.sum(axis=1)
 
     @property
     def rel_days(self) -> np.ndarray:
@@ -332,13 +386,21 @@ class EventStudyResults(SummaryMixin):
     def portfolio(self) -> EventStudyResults:
         """The equal-weighted portfolio of the firms treated as one firm (same date only), so the
         single-firm tests apply to a clustered cross-section (formula (19b), docs/formulas.md). On a
-        day when some firms have no return, the portfolio return is the mean of the others."""
+        day when some firms have no return, the portfolio return is the mean of the others. With
+        ``exclude``, its estimation days are those in every firm's estimation sample."""
         if not self.shared_date:
             raise SpecificationError("a portfolio of firms needs one shared event date")
         d = self._design
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a day no firm has: NaN, said once
             y_est = np.nanmean(d.y_est, axis=0, keepdims=True) if len(self.firms) else d.y_est
             y_evt = np.nanmean(d.y_evt, axis=0, keepdims=True)
+        X_est: np.ndarray = d.X_est[:1]
+        keep: np.ndarray | None = None
+        if d.est_keep is not None:  # the days in every firm's estimation sample
+            keep = np.asarray(d.est_keep.all(axis=0, keepdims=True))
+            y_est = np.where(keep, y_est, np.nan)
+            X_est = np.where(keep[..., None], X_est, np.nan)
         pd_design = EventDesign(
             firms=("portfolio",),
             day0=d.day0[:1],
@@ -348,12 +410,13 @@ class EventStudyResults(SummaryMixin):
             evt_dates=d.evt_dates[:1],
             y_est=y_est,
             y_evt=y_evt,
-            X_est=d.X_est[:1],
+            X_est=X_est,
             X_evt=d.X_evt[:1],
             off_est=None if d.off_est is None else d.off_est[:1],
             off_evt=None if d.off_evt is None else d.off_evt[:1],
             market_est=None if d.market_est is None else d.market_est[:1],
             market_evt=None if d.market_evt is None else d.market_evt[:1],
+            est_keep=keep,
         )
         fit = fit_arrays(
             pd_design.y_est,
@@ -376,6 +439,7 @@ class EventStudyResults(SummaryMixin):
             car_window=self._car_window,
             return_kind=self._return_kind,
             event=self._event,
+            exclude=self._exclude,
         )
 
     def against_group(
@@ -465,6 +529,36 @@ class EventStudyResults(SummaryMixin):
             ("Returns", f"{self._return_kind}, adjusted close; {conv}"),
             ("Firms", str(len(self.firms))),
         ]
+        if self._exclude is not None:
+            at = [key for key, _ in rows].index("Estimation")
+            rows[at : at + 1] = self._exclusion_header(est0, est1)
+        return rows
+
+    def _exclusion_header(self, est0: pd.Timestamp, est1: pd.Timestamp) -> list[tuple[str, str]]:
+        """The estimation rows of the header when days are excluded: the extended window, what
+        was left out and any shortfall."""
+        cov = self.estimation_coverage
+        first = cov.iloc[0]
+        asked = ", ".join(x if isinstance(x, str) else f"{x.date()}" for x in self._exclude or ())
+        rows = [
+            (
+                "Estimation",
+                f"{calendar.format_window(self._estimation)} extended back to day "
+                f"{first['start_day']} = {est0.date()} to {est1.date()}",
+            ),
+            (
+                "Excluded",
+                f"{len(self.excluded)} estimation day(s) ({asked}); see excluded",
+            ),
+        ]
+        short = cov[cov["shortfall"] > 0]
+        if len(short):
+            text = "; ".join(
+                f"{firm} has {r['requested'] - r['shortfall']} of {r['requested']} valid days "
+                f"(price data run out at {r['start'].date()})"
+                for firm, r in short.iterrows()
+            )
+            rows.append(("Shortfall", text))
         return rows
 
     def _firm_table(self, cr: CARResult) -> pd.DataFrame:

@@ -29,6 +29,8 @@ from analysis.eventstudy.design import (
     as_window,
     build_design,
     check_windows,
+    exclusion_days,
+    parse_exclude,
 )
 from analysis.eventstudy.models import (
     MIN_ESTIMATION_DEFAULT,
@@ -68,6 +70,7 @@ def event_study(
     convention: str = "default",
     min_estimation: int = MIN_ESTIMATION_DEFAULT,
     prices: pd.DataFrame | None = None,
+    exclude: str | Sequence[object] | None = None,
 ) -> EventStudyResults:
     """Run an event study for one or more firms.
 
@@ -97,6 +100,15 @@ def event_study(
         Fewest valid estimation returns a firm may have.
     prices : DataFrame, optional
         Adjusted closes (date x symbol) to use instead of the price cache.
+    exclude : str or list, optional
+        Days left out of the estimation window (never the event window): ``"events"`` (the
+        event windows, same days as ``window``, of every other market-observable registry event),
+        ``"earnings"`` (each firm's earnings reaction sessions,
+        :func:`analysis.data.earnings.earnings_reaction_days`) and dates (``"2023-05-25"`` or
+        Timestamps, NYSE sessions); a comma-separated string or a list. The window then reaches
+        back until it again holds as many valid days as the requested window has sessions; where
+        the price data run out first, the shortfall is stated (``estimation_coverage``). The days
+        left out are listed with their reason in ``excluded``.
     """
     from analysis.data.prices import normalize_symbol
 
@@ -135,6 +147,7 @@ def event_study(
             f"{calendar.format_window(evt_w)}"
         )
 
+    items = None if exclude is None else parse_exclude(exclude)
     if isinstance(event, Mapping):
         unknown = sorted(set(event) - set(syms))
         if unknown or set(syms) - set(event):
@@ -165,7 +178,11 @@ def event_study(
     kind = cast(ReturnKind, return_kind)  # returns_from_prices rejects any other kind
     rets = returns_from_prices(px, kind=kind, sessions=sessions)
 
-    design = build_design(rets, [(s, resolved[s][1]) for s in syms], spec, est_w, evt_w)
+    excluded = None
+    if items is not None:
+        excluded = exclusion_days(items, resolved, evt_w, rets.index)
+    pairs = [(s, resolved[s][1]) for s in syms]
+    design = build_design(rets, pairs, spec, est_w, evt_w, excluded)
     fit = fit_arrays(
         design.y_est,
         design.X_est,
@@ -187,6 +204,7 @@ def event_study(
         car_window=car_w,
         return_kind=return_kind,
         event=registry_event,
+        exclude=items,
     )
 
 
