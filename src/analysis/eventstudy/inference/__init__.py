@@ -51,6 +51,12 @@ from analysis.eventstudy.inference.parametric import (
     patell,
     skewness_corrected_t,
 )
+from analysis.eventstudy.inference.pooled import (
+    StackedDummyRegression,
+    episode_sign_test,
+    mean_standardized_car,
+    stacked_dummy_regression,
+)
 from analysis.eventstudy.inference.registry import (
     DUMMY_TESTS,
     FIRM_TESTS,
@@ -83,6 +89,7 @@ __all__ = [
     "SINGLE_FIRM_TESTS",
     "CarTest",
     "DummyRegression",
+    "StackedDummyRegression",
     "TestInputs",
     "TestResult",
     "applicable_tests",
@@ -95,6 +102,7 @@ __all__ = [
     "corrado_zivney_sign",
     "cross_sectional_t",
     "dummy_results",
+    "episode_sign_test",
     "event_dummy_regression",
     "generalized_sign",
     "get_test",
@@ -103,12 +111,14 @@ __all__ = [
     "kp_bmp",
     "kp_patell",
     "lamb",
+    "mean_standardized_car",
     "newey_west_lags",
     "patell",
     "run_tests",
     "sign",
     "skewness_corrected_t",
     "sq",
+    "stacked_dummy_regression",
     "t_prediction_error",
     "wilcoxon",
 ]
