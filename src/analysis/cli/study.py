@@ -30,7 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--market",
         default=None,
-        help="market index of market_model / market_adjusted (default SPY)",
+        help=(
+            "market index of market_model / market_adjusted (default SPY), or a benchmark "
+            "without the firm: peers-ex-firm:GROUP (e.g. peers-ex-firm:semis) or SPY-ex-firm"
+        ),
     )
     p.add_argument("--model", default="market_model", choices=MODELS, help="expected-return model")
     p.add_argument(

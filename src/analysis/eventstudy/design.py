@@ -114,18 +114,34 @@ def build_design(
     estimation: Window,
     window: Window,
     excluded: Mapping[str, Mapping[pd.Timestamp, str]] | None = None,
+    firm_factors: Mapping[str, Sequence[str]] | None = None,
 ) -> EventDesign:
     """Arrange ``returns`` (session x symbol, firms and regressors) around each firm's day 0.
 
     ``excluded`` (firm -> session -> reason) leaves those days out of the firm's estimation window,
     which then reaches back until it again holds as many valid days as the requested window has
     sessions (:func:`extend_estimation`); the event window is never touched.
+    ``firm_factors`` (firm -> columns of ``returns``) gives each firm its own regressor series in
+    place of ``spec.factors`` (benchmarks without the firm); where the firms' market series
+    differ, the design has no shared market series (``market_est`` None: no Lamb test).
     """
     sessions = returns.index
     firms = tuple(f for f, _ in pairs)
+    regressors = (
+        set(spec.factors)
+        if firm_factors is None
+        else {c for f in firms for c in firm_factors.get(f, ())}
+    )
+    if firm_factors is not None:
+        short = [f for f in firms if len(firm_factors.get(f, ())) != len(spec.factors)]
+        if short:
+            raise SpecificationError(
+                f"firm_factors must give {len(spec.factors)} regressor column(s) for each firm; "
+                f"wrong for {', '.join(short)}"
+            )
     missing = sorted(
         {f for f in firms if f not in returns.columns}
-        | {f for f in spec.factors if f not in returns.columns}
+        | {f for f in regressors if f not in returns.columns}
     )
     if missing:
         raise DataError(f"no returns for {', '.join(missing)}")
@@ -154,7 +170,11 @@ def build_design(
     col = {c: j for j, c in enumerate(returns.columns)}
     R = returns.to_numpy(dtype=float)
     fi = np.array([col[f] for f in firms])
-    fac = np.array([col[f] for f in spec.factors], dtype=np.int64)
+    if firm_factors is None:
+        fac = np.array([col[f] for f in spec.factors], dtype=np.int64)
+    else:
+        fac = np.array([[col[c] for c in firm_factors[f]] for f in firms], dtype=np.int64)
+        fac = fac.reshape(len(firms), len(spec.factors))
     if excluded is None:
         return _arrange(R, sessions, pairs, spec, pos0, est_days, evt_days, fi, fac)
     return _with_exclusions(R, sessions, pairs, spec, estimation, pos0, evt_days, excluded, fi, fac)
@@ -177,9 +197,15 @@ def _arrange(
     iv = pos0[:, None] + evt_days[None, :]
     y_est = R[ie, fi[:, None]]
     y_evt = R[iv, fi[:, None]]
-    RF = R[:, fac]  # select the regressor columns first: R[ie] would copy every symbol
-    F_est = RF[ie]
-    F_evt = RF[iv]
+    if fac.ndim == 1:
+        RF = R[:, fac]  # select the regressor columns first: R[ie] would copy every symbol
+        F_est = RF[ie]
+        F_evt = RF[iv]
+    else:  # (N, k): each firm's own regressor columns
+        F_est = R[ie[..., None], fac[:, None, :]]
+        F_evt = R[iv[..., None], fac[:, None, :]]
+    k = fac.shape[-1]
+    shared = fac.ndim == 1 or len({int(c) for c in fac[:, 0]}) <= 1
     off_est = off_evt = None
     if spec.name == "market_adjusted":
         off_est, off_evt = F_est[..., 0], F_evt[..., 0]
@@ -204,8 +230,8 @@ def _arrange(
         X_evt=X_evt,
         off_est=off_est,
         off_evt=off_evt,
-        market_est=F_est[..., 0] if len(fac) else None,
-        market_evt=F_evt[..., 0] if len(fac) else None,
+        market_est=F_est[..., 0] if k and shared else None,
+        market_evt=F_evt[..., 0] if k and shared else None,
     )
 
 
@@ -238,10 +264,11 @@ def _with_exclusions(
 ) -> EventDesign:
     """The design with each firm's excluded days left out and its window extended backwards."""
     firms = [f for f, _ in pairs]
-    ok_all = np.isfinite(R[:, fac]).all(axis=1) if len(fac) else np.ones(len(R), dtype=bool)
     need = estimation[1] - estimation[0] + 1
     starts, shortfall, drops = [], [], []
     for i, firm in enumerate(firms):
+        own = fac if fac.ndim == 1 else fac[i]
+        ok_all = np.isfinite(R[:, own]).all(axis=1) if len(own) else np.ones(len(R), dtype=bool)
         drop = np.zeros(len(sessions), dtype=bool)
         where = sessions.get_indexer(pd.DatetimeIndex(list(excluded.get(firm, {}))))
         drop[where[where >= 0]] = True

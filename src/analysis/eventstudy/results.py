@@ -319,6 +319,10 @@ class EventStudyResults(SummaryMixin):
                 has_market=self._design.market_est is not None,
                 shared_date=self.shared_date,
             )
+            own = self.shared_date and self._spec.factors and self._design.market_est is None
+            if "lamb" in reasons and own:
+                # a regressor, but not one series for all firms: each has its own benchmark
+                reasons["lamb"] = "not computed: each firm has its own benchmark (needs one market)"
         ran = inference.run_tests(self._inputs, days, names=chosen, **options) if chosen else []
         ran += [inference.TestResult.not_computed(n, usable, why) for n, why in reasons.items()]
         rows = [TestRow.from_result(r) for r in ran]

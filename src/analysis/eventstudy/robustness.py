@@ -14,6 +14,7 @@ import pandas as pd
 
 from analysis.data import calendar
 from analysis.errors import AnalysisError
+from analysis.eventstudy.benchmarks import applicable, parse_benchmark
 from analysis.eventstudy.design import Window, as_symbols, check_alpha
 from analysis.eventstudy.models import make_spec, own_regressor_error
 from analysis.eventstudy.study import event_study
@@ -39,8 +40,15 @@ def robustness_grid(
     estimations: Sequence[Window] = DEFAULT_ESTIMATIONS,
     factor_base: str = "SPY",
     prices: pd.DataFrame | None = None,
+    ex_firm: bool = False,
 ) -> pd.DataFrame:
     """CAR, its exact standard error, t and p for every specification.
+
+    ``ex_firm=True`` adds, for ``market_model`` and ``market_adjusted``, the benchmarks without
+    the firm that apply to every firm (:func:`analysis.eventstudy.benchmarks.applicable`):
+    ``peers-ex-firm:GROUP`` for a peer group holding all the firms and ``SPY-ex-firm`` when
+    every firm has cited S&P 500 weights. Off by default, so the default grid (and the shares
+    reports compute from it) stays as it was.
 
     ``factor_model`` is run as ``factor_base`` plus each other benchmark (e.g. SPY + SOXX);
     ``constant_mean`` ignores the benchmark and appears once per window and estimation length.
@@ -54,10 +62,12 @@ def robustness_grid(
     markets = as_symbols(markets, "markets", "'SPY'")
     models = [models] if isinstance(models, str) else list(models)
     factor_base = normalize_symbol(factor_base)
+    extra = applicable(syms) if ex_firm else []
     if prices is None:
         from analysis.data import prices as price_mod
 
-        needed = list(dict.fromkeys([*syms, *markets, factor_base]))
+        bench_syms = [s for b in extra for s in parse_benchmark(b).symbols(syms)]  # type: ignore[union-attr]
+        needed = list(dict.fromkeys([*syms, *markets, factor_base, *bench_syms]))
         prices = price_mod.adj_close(needed)
     specs: list[tuple[str, str | None, tuple[str, ...] | None]] = []
     for model in models:
@@ -66,7 +76,7 @@ def robustness_grid(
         elif model == "factor_model":
             specs += [(model, None, (factor_base, m)) for m in markets if m != factor_base]
         else:
-            specs += [(model, m, None) for m in markets]
+            specs += [(model, m, None) for m in [*markets, *extra]]
     rows = []
     for (model, market, factors), est, win in itertools.product(specs, estimations, windows):
         bench = market or ("+".join(factors) if factors else "none")

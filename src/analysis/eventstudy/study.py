@@ -23,6 +23,7 @@ import pandas as pd
 
 from analysis.data import calendar
 from analysis.errors import DataError, SpecificationError
+from analysis.eventstudy.benchmarks import ExFirmBenchmark, parse_benchmark
 from analysis.eventstudy.design import (
     Window,
     as_symbols,
@@ -82,7 +83,12 @@ def event_study(
         A registry id ("E08"), a date ("2023-10-17") or date and US Eastern time
         ("2023-10-17T17:27"), shared by all firms; or a mapping firm -> event for distinct dates.
     market : str
-        The market index for ``market_model`` / ``market_adjusted`` (e.g. "SPY", "QQQ", "SOXX").
+        The market index for ``market_model`` / ``market_adjusted`` (e.g. "SPY", "QQQ", "SOXX"),
+        or a benchmark without the firm, one series per firm
+        (:mod:`analysis.eventstudy.benchmarks`): ``"peers-ex-firm:semis"`` (equal-weighted mean
+        of the peer group's other members) or ``"SPY-ex-firm"`` (SPY with the firm's cited,
+        drifted index weight taken out). With per-firm series there is no shared market
+        series, so the Lamb test is not computed.
         A firm may not be its own market or factor: the same symbol is a SpecificationError, a
         firm the regressors explain almost exactly (1 - R^2 below
         :data:`analysis.eventstudy.models.MIN_UNEXPLAINED_SHARE`) an EstimationError.
@@ -129,9 +135,15 @@ def event_study(
             "min_estimation must be a whole number of estimation returns (e.g. 30), "
             f"got {min_estimation!r}"
         )
+    bench = parse_benchmark(market)
+    if bench is not None and model not in ("market_model", "market_adjusted"):
+        raise SpecificationError(
+            f"market={bench.label!r} is a market index for market_model or market_adjusted, "
+            f"not for {model}"
+        )
     spec = make_spec(
         model,
-        normalize_symbol(market) if market else market,
+        bench.label if bench is not None else normalize_symbol(market) if market else market,
         as_symbols(factors, "factors", "'SPY'") if factors is not None else None,
     )
     own = own_regressor_error(syms, spec)
@@ -162,7 +174,10 @@ def event_study(
         resolved = {s: (ev, d0) for s in syms}
         registry_event = ev
 
-    needed = list(dict.fromkeys([*syms, *spec.factors]))
+    if bench is None:
+        needed = list(dict.fromkeys([*syms, *spec.factors]))
+    else:
+        needed = list(dict.fromkeys([*syms, *bench.symbols(syms)]))
     if prices is None:
         px = _load_prices(needed)
     else:
@@ -177,12 +192,15 @@ def event_study(
     sessions = calendar.sessions(px.index.min(), px.index.max())
     kind = cast(ReturnKind, return_kind)  # returns_from_prices rejects any other kind
     rets = returns_from_prices(px, kind=kind, sessions=sessions)
+    firm_factors = None
+    if bench is not None:
+        rets, firm_factors = _with_benchmark(bench, px, rets, syms, kind, sessions)
 
     excluded = None
     if items is not None:
         excluded = exclusion_days(items, resolved, evt_w, rets.index)
     pairs = [(s, resolved[s][1]) for s in syms]
-    design = build_design(rets, pairs, spec, est_w, evt_w, excluded)
+    design = build_design(rets, pairs, spec, est_w, evt_w, excluded, firm_factors)
     fit = fit_arrays(
         design.y_est,
         design.X_est,
@@ -206,6 +224,25 @@ def event_study(
         event=registry_event,
         exclude=items,
     )
+
+
+def _with_benchmark(
+    bench: ExFirmBenchmark,
+    px: pd.DataFrame,
+    rets: pd.DataFrame,
+    firms: Sequence[str],
+    kind: ReturnKind,
+    sessions: pd.DatetimeIndex,
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """The firms' returns plus one benchmark column per firm (built from simple returns; log
+    returns take ``log(1 + R)`` of it) and the firm -> column map for the design."""
+    simple = rets if kind == "simple" else returns_from_prices(px, kind="simple", sessions=sessions)
+    series = bench.returns(simple, firms)
+    if kind == "log":
+        series = np.log1p(series)
+    names = {f: f"{bench.label} ({f})" for f in firms}
+    out = pd.concat([rets[list(firms)], series.rename(columns=names)], axis=1)
+    return out, {f: [names[f]] for f in firms}
 
 
 def compare(
