@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from analysis.data import earnings
+from analysis.data.facts import load_peers_exposure
 from analysis.errors import DataError, DateFormatError, ValidationError
 
 EARNINGS_HEADER = "symbol,fiscal_period,announcement_date,time_et,timing,source,confidence,note\n"
@@ -62,6 +63,46 @@ def test_qcom_latest_filing_before_the_october_2023_rule():
     after = earnings.latest_filing_before("QCOM", "2023-11-02")
     assert after["fiscal_year"] == "FY2023"
     assert after["filed_date"] == pd.Timestamp("2023-11-01")
+
+
+def test_committed_filings_belong_to_exposure_years_and_follow_the_year_end():
+    """Each filing is a firm-year of the exposure table, filed 1-120 days after its year end."""
+    fil = earnings.load_filings()
+    ends = (
+        load_peers_exposure()
+        .drop_duplicates(["symbol", "fiscal_year"])
+        .set_index(["symbol", "fiscal_year"])["fiscal_year_end"]
+    )
+    keys = list(zip(fil["symbol"], fil["fiscal_year"], strict=True))
+    assert [k for k in keys if k not in ends.index] == []
+    lag = (fil["filed_date"].to_numpy() - ends.loc[keys].to_numpy()).astype("timedelta64[D]")
+    assert lag.min() >= pd.Timedelta(days=1) and lag.max() <= pd.Timedelta(days=120)
+    assert set(fil.loc[fil["symbol"] == "TSM", "form"]) == {"20-F"}
+    assert set(fil.loc[fil["symbol"] != "TSM", "form"]) == {"10-K"}
+
+
+@pytest.mark.parametrize(
+    ("symbol", "fiscal_year", "filed"),
+    [
+        ("AMD", "FY2022", "2023-02-27"),
+        ("AVGO", "FY2022", "2022-12-16"),
+        ("MU", "FY2023", "2023-10-06"),
+        ("NVDA", "FY2023", "2023-02-24"),
+        ("TSM", "FY2022", "2023-04-20"),
+        ("TXN", "FY2022", "2023-02-03"),
+        ("LRCX", "FY2023", "2023-08-15"),
+    ],
+)
+def test_annual_report_visible_on_the_october_2023_rule(symbol, fiscal_year, filed):
+    got = earnings.latest_filing_before(symbol, "2023-10-17")
+    assert got is not None
+    assert (got["fiscal_year"], got["filed_date"]) == (fiscal_year, pd.Timestamp(filed))
+
+
+def test_filing_on_the_cut_off_day_is_not_yet_visible():
+    # MU's FY2024 10-K was filed 2024-10-04: strictly-before excludes that day
+    assert earnings.latest_filing_before("MU", "2024-10-04")["fiscal_year"] == "FY2023"
+    assert earnings.latest_filing_before("MU", "2024-10-05")["fiscal_year"] == "FY2024"
 
 
 # ---------------------------------------------------------------- lookups on synthetic tables
