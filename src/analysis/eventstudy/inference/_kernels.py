@@ -155,49 +155,58 @@ def _pair_corr_total(x: np.ndarray, ok: np.ndarray) -> tuple[float, int]:
     missing), every pair sum follows from the Gram matrix and sparse corrections. Each row is
     first centred on its own mean (a correlation is shift invariant; better accuracy), so its
     sum is 0 and, over the days common to i and j: n_ij = L - |M_i| - |M_j| + (MM')_ij, the sum
-    of x_i is -(XM')_ij, of x_i^2 is q_i - (X^2 M')_ij, of x_i x_j is (XX')_ij. The data are held
-    once, transposed, as [X, X^2]' (L, 2N), which serves both the Gram blocks and the sparse
-    products. The upper triangle is evaluated in blocks of rows (memory O(block x N) for any N),
-    in preallocated buffers: fresh large temporaries cost page faults.
+    of x_i is -(XM')_ij, of x_i^2 is q_i - (X^2 M')_ij, of x_i x_j is (XX')_ij. The upper
+    triangle is evaluated in blocks of rows, in preallocated buffers: fresh large temporaries
+    cost page faults, and large ones freed together make the allocator hand memory back to the
+    OS. The data are held once, transposed (L, N). With M sparse, X^2 is formed only where a
+    block needs it (its own columns; the later columns on the days a firm of the block misses),
+    so the memory beyond X' is O(block x N); with M dense, X' sits next to X^2' in one (L, 2N)
+    array that serves the dense products.
     """
     keep = ~np.isinf(x).any(axis=1)  # a row with +-inf has no finite correlation
     if not keep.all():
         x, ok = x[keep], ok[keep]
     n, L = x.shape
     cnt = ok.sum(axis=1)
+    mi = (L - cnt).astype(float)
+    n_miss = int(mi.sum())
+    dense = n_miss > _SPARSE_MISSING * n * L
     miss_t = ~ok.T
-    xt2 = np.empty((L, 2 * n))
-    xt = xt2[:, :n]  # X' zero-filled, each firm centred on its own mean (so its row sum is 0)
+    nb_max = min(n, _PAIR_BLOCK_ROWS)
+    # One workspace for the data and every block buffer: allocated and released in one piece
+    # (at this size the allocator maps it apart from the heap, which it leaves as it was).
+    n_wide = 2 * n if dense else n
+    w_data, w_block, w_cols = L * n_wide, nb_max * n, L * max(3, 2 * nb_max)
+    work = np.empty(w_data + 6 * w_block + w_cols)
+    wide = work[:w_data].reshape(L, n_wide)  # [X, X^2]' with M dense, else X'
+    bufs = work[w_data : w_data + 6 * w_block].reshape(6, w_block)  # num, nij, di, dj, p_j'
+    cols_buf = work[w_data + 6 * w_block :]  # a block's columns of X' and their squares
+    xt = wide[:, :n]  # X' zero-filled, each firm centred on its own mean (so its row sum is 0)
     np.copyto(xt, x.T)
     xt -= np.sum(xt, axis=0, where=~miss_t) / np.maximum(cnt, 1)
     xt[miss_t] = 0.0
-    np.multiply(xt, xt, out=xt2[:, n:])
-    q = xt2[:, n:].sum(axis=0)
-    mi = (L - cnt).astype(float)
-    n_miss = int(mi.sum())
+    del miss_t
+    q = _column_square_sums(xt, cols_buf)
     M: Any = None
-    if n_miss:
-        miss = ~ok
-        if n_miss <= _SPARSE_MISSING * n * L:
-            indptr = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum(L - cnt, out=indptr[1:])
-            days, ones = np.nonzero(miss)[1], np.ones(n_miss)
-            M = sparse.csr_array((ones, days, indptr), shape=(n, L))
-            mm = (M @ M.T).tocsr()  # days missing for both firms: few nonzeros
-            mm_rows = np.repeat(np.arange(n), np.diff(mm.indptr))
-        else:
-            M = miss.astype(float)
-            mm = M @ M.T
+    if dense:
+        np.multiply(xt, xt, out=wide[:, n:])
+        M = (~ok).astype(float)
+        mm = M @ M.T
+    elif n_miss:
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(L - cnt, out=indptr[1:])
+        days, ones = np.nonzero(~ok)[1], np.ones(n_miss)
+        M = sparse.csr_array((ones, days, indptr), shape=(n, L))
+        mm = (M @ M.T).tocsr()  # days missing for both firms: few nonzeros
+        mm_rows = np.repeat(np.arange(n), np.diff(mm.indptr))
     need_n3 = L - 2.0 * (mi.max() if n else 0.0) < 3  # some pair may share fewer than 3 days
-    nb_max = min(n, _PAIR_BLOCK_ROWS)
-    bufs = np.empty((5, nb_max * n))
     good_buf = np.empty(nb_max * n, dtype=bool)
     lower = np.tri(nb_max, dtype=bool)  # j <= i within a diagonal block: not a pair i < j
     total, count = 0.0, 0
     for a in range(0, n, _PAIR_BLOCK_ROWS):
         b = min(n, a + _PAIR_BLOCK_ROWS)
         nb, nj = b - a, n - a
-        num, nij, di, dj, tmp = (v[: nb * nj].reshape(nb, nj) for v in bufs)
+        num, nij, di, dj = (v[: nb * nj].reshape(nb, nj) for v in bufs[:4])
         good = good_buf[: nb * nj].reshape(nb, nj)
         np.matmul(xt[:, a:b].T, xt[:, a:], out=num)  # sum x_i x_j over all days
         np.copyto(di, q[a:b, None])
@@ -210,19 +219,30 @@ def _pair_corr_total(x: np.ndarray, ok: np.ndarray) -> tuple[float, int]:
         else:
             # With the rows summing to 0, the sum of x_i over the days common with j is -P_ij,
             # P_ij = sum of x_i over j's missing days; likewise Q_ij for x_i^2.
-            cols = np.r_[a:b, n + a : n + b]
-            if sparse.issparse(M):
-                e0, e1 = indptr[a], indptr[b]
-                block = sparse.csr_array(
-                    (ones[e0:e1], days[e0:e1], indptr[a : b + 1] - e0), shape=(nb, L)
-                )
-                p_i = block @ xt2  # (nb, 2n): P_ji, Q_ji (sums over i's missing days)
-                p_j = (M @ xt2[:, cols])[a:]  # (nj, 2nb): P_ij, Q_ij (over j's missing days)
+            if dense:
+                p_i = M[a:b] @ wide  # (nb, 2n): P_ji, Q_ji (sums over i's missing days)
+                p_j = M[a:] @ wide[:, np.r_[a:b, n + a : n + b]]  # (nj, 2nb): P_ij, Q_ij
+                p_ji, q_ji = p_i[:, a:n], p_i[:, n + a :]
             else:
-                p_i = M[a:b] @ xt2
-                p_j = M[a:] @ xt2[:, cols]
-            p_j = np.ascontiguousarray(p_j.T)  # one transposing copy: (2nb, nj)
-            p_ji, q_ji = p_i[:, a:n], p_i[:, n + a :]
+                cols = cols_buf[: L * 2 * nb].reshape(L, 2 * nb)  # [X_i, X_i^2] of the block
+                np.copyto(cols[:, :nb], xt[:, a:b])
+                np.multiply(xt[:, a:b], xt[:, a:b], out=cols[:, nb:])
+                e0, e1 = indptr[a], indptr[b]
+                later = sparse.csr_array((ones[e0:], days[e0:], indptr[a:] - e0), shape=(nj, L))
+                p_j = later @ cols  # (nj, 2nb): P_ij, Q_ij (sums over j's missing days)
+                used = np.unique(days[e0:e1])  # the days some firm of the block misses
+                block = sparse.csr_array(
+                    (ones[e0:e1], np.searchsorted(used, days[e0:e1]), indptr[a : b + 1] - e0),
+                    shape=(nb, used.size),
+                )
+                on_used = xt[used, a:]  # X' of the firms j >= a on those days
+                p_ji = block @ on_used  # (nb, nj): P_ji (sums over i's missing days)
+                on_used *= on_used
+                q_ji = block @ on_used  # Q_ji
+                del on_used
+            p_jt = bufs[4:].reshape(-1)[: 2 * nb * nj].reshape(2 * nb, nj)
+            np.copyto(p_jt, p_j.T)  # one transposing copy
+            p_j = p_jt
             p_ij, q_ij = p_j[:nb], p_j[nb:]
             # n_ij = L - |M_i| - |M_j| + |M_i M_j| (days missing for both added back)
             np.subtract(L - mi[a:b, None], mi[None, a:], out=nij)
@@ -234,16 +254,18 @@ def _pair_corr_total(x: np.ndarray, ok: np.ndarray) -> tuple[float, int]:
             else:
                 nij += mm[a:b, a:]
             num *= nij
+            dj -= q_ji
+            dj *= nij
+            tmp = q_ji  # read: scratch from here on
+            np.multiply(p_ji, p_ji, out=tmp)
+            dj -= tmp  # n sum x_j^2 - (sum x_j)^2
             np.multiply(p_ij, p_ji, out=tmp)
             num -= tmp  # n sum x_i x_j - sum x_i sum x_j
             di -= q_ij
             di *= nij
             np.multiply(p_ij, p_ij, out=tmp)
             di -= tmp  # n sum x_i^2 - (sum x_i)^2
-            dj -= q_ji
-            dj *= nij
-            np.multiply(p_ji, p_ji, out=tmp)
-            dj -= tmp
+            del p_j, p_ij, q_ij, p_ji, q_ji, tmp  # freed before the next block's products
         den = di
         den *= dj
         np.greater(den, 0.0, out=good)
@@ -257,6 +279,26 @@ def _pair_corr_total(x: np.ndarray, ok: np.ndarray) -> tuple[float, int]:
         total += float(num.sum())
         count += int(np.count_nonzero(good))
     return total, count
+
+
+def _column_square_sums(xt: np.ndarray, buf: np.ndarray) -> np.ndarray:
+    """Sum over the rows of the squares of each column of ``xt``, squaring a few columns at a
+    time into ``buf`` (room for at least 3 columns): the same values as squaring all of ``xt`` at
+    once and summing down its columns. A single column would be summed pairwise rather than row
+    after row, so no slice of one column is left over when ``xt`` has more than one."""
+    L, n = xt.shape
+    width = max(3, buf.size // max(L, 1))
+    q = np.empty(n)
+    c = 0
+    while c < n:
+        d = min(n, c + width)
+        if n - d == 1:
+            d -= 1  # leaves two columns for the last slice
+        sq = buf[: L * (d - c)].reshape(L, d - c)
+        np.multiply(xt[:, c:d], xt[:, c:d], out=sq)
+        np.sum(sq, axis=0, out=q[c:d])
+        c = d
+    return q
 
 
 _MAX_PATTERN_GROUPS = 12
