@@ -70,7 +70,8 @@ def test_market_value_change_hand_computed():
         )
 
 
-def test_market_verdict_implied_multiple():
+def _verdict_inputs() -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
+    """Quoted closes 100 -> 90, FY2023 China revenue 5,000 m, one event window."""
     q = pd.Series([100.0, 90.0], index=pd.to_datetime(["2023-10-17", "2023-10-18"]))
     china = pd.DataFrame(
         {
@@ -88,6 +89,11 @@ def test_market_verdict_implied_multiple():
             "fiscal_year": ["FY2023"],
         }
     )
+    return q, china, w
+
+
+def test_market_verdict_implied_multiple():
+    q, china, w = _verdict_inputs()
     v = exposure.market_verdict(q, _shares(), china, w).iloc[0]
     assert v["market_value_lost_usd"] == pytest.approx(24.7e9)
     assert v["implied_multiple"] == pytest.approx(24.7e9 / 5e9)
@@ -225,3 +231,30 @@ def test_market_value_change_restates_shares_in_the_units_of_the_prices():
         exposure.market_value_change(
             across, shares, symbol="NVDA", start="2021-07-19", end="2021-07-20"
         )
+
+
+def test_market_verdict_abnormal_value_beside_the_raw_change():
+    """CAR x market value at the close before the window: -5% of 2.47 bn x 100 = -12.35 bn."""
+    q, china, w = _verdict_inputs()
+    plain = exposure.market_verdict(q, _shares(), china, w)
+    assert "abnormal_value_change_usd" not in plain.columns
+    v = exposure.market_verdict(q, _shares(), china, w, cars={"E": -0.05}).iloc[0]
+    assert v["market_value_start_usd"] == pytest.approx(247e9)
+    assert v["abnormal_value_change_usd"] == pytest.approx(-12.35e9)
+    assert v["abnormal_value_lost_usd"] == pytest.approx(12.35e9)
+    assert v["abnormal_implied_multiple"] == pytest.approx(12.35e9 / 5e9)
+    assert v["market_value_lost_usd"] == pytest.approx(24.7e9)  # the raw change is kept
+    with pytest.raises(DataError, match=r"E: no NVDA CAR given in cars= \(have \['F'\]\)"):
+        exposure.market_verdict(q, _shares(), china, w, cars={"F": -0.05})
+
+
+def test_describe_errors_follows_the_reported_fit():
+    cars, exp = _cs()
+    one = exposure.china_exposure_regression(cars, exp)
+    assert one.describe_errors().startswith("The HC3 standard errors treat the 6 firm-events")
+    cars2 = cars.assign(event_id="E2", car=cars["car"][::-1].to_numpy())
+    both = pd.concat([cars, cars2], ignore_index=True)
+    two = exposure.china_exposure_regression(both, exp)
+    text = two.describe_errors()
+    assert text.startswith("The standard errors are clustered by firm (G = 6), t(5): they allow")
+    assert "HC3" not in text

@@ -3,11 +3,15 @@ cross-section of abnormal returns on China exposure.
 
 Pure functions on frames (inputs from :mod:`analysis.data.facts` loaders and quoted closes from
 :func:`analysis.data.prices.quoted_close`). Geography bases are never mixed silently: every row carries
-its ``basis`` and ``presentation``, and the regression flags a sample with more than one basis.
+its ``basis`` and ``presentation``; the regression flags a sample with more than one basis, and
+refuses one when shares are taken point in time (as filed before each event).
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,8 +24,11 @@ from analysis.errors import DataError, EstimationError, SpecificationError
 
 __all__ = [
     "ExposureRegression",
+    "MixedBasesError",
+    "SlopePermutation",
     "china_exposure_regression",
     "china_share_series",
+    "exposure_filed_before",
     "exposure_snapshot",
     "market_value_change",
     "market_verdict",
@@ -218,6 +225,7 @@ def market_verdict(
     windows: pd.DataFrame,
     *,
     symbol: str = "NVDA",
+    cars: Mapping[str, float] | pd.Series | None = None,
 ) -> pd.DataFrame:
     """Market value change per event next to annual China revenue: the implied multiple.
 
@@ -225,6 +233,11 @@ def market_verdict(
     yardstick) and optionally basis. ``china``: :func:`china_share_series`. The multiple is
     market value lost / annual China revenue (both USD): how many years of China revenue the
     move priced out. A rise gives a negative "lost" value; the sign is kept.
+
+    The raw change includes the market's own move. ``cars`` (event_id -> ``symbol``'s CAR over
+    the same window, a fraction) adds the abnormal value change beside it: ``car`` x the market
+    value at the close before the window (``market_value_start_usd``), as
+    ``abnormal_value_change_usd``, ``abnormal_value_lost_usd`` and ``abnormal_implied_multiple``.
     """
     rows = []
     for _, w in windows.iterrows():
@@ -241,17 +254,31 @@ def market_verdict(
             raise DataError(f"{w['event_id']}: no {basis} China revenue for {w['fiscal_year']}")
         china_usd = float(c["china"].iloc[0]) * 1e6
         lost = -mv["change_usd"]
-        rows.append(
-            {
-                "event_id": w["event_id"],
-                **mv,
-                "market_value_lost_usd": lost,
-                "china_fiscal_year": w["fiscal_year"],
-                "china_basis": basis,
-                "china_revenue_usd": china_usd,
-                "implied_multiple": lost / china_usd,
+        row = {
+            "event_id": w["event_id"],
+            **mv,
+            "market_value_lost_usd": lost,
+            "china_fiscal_year": w["fiscal_year"],
+            "china_basis": basis,
+            "china_revenue_usd": china_usd,
+            "implied_multiple": lost / china_usd,
+        }
+        if cars is not None:
+            if w["event_id"] not in cars or pd.isna(cars[w["event_id"]]):
+                raise DataError(
+                    f"{w['event_id']}: no {symbol} CAR given in cars= (have "
+                    f"{sorted(cars.keys())}); pass one per event of windows"
+                )
+            car = float(cars[w["event_id"]])
+            value0 = mv["shares"] * mv["price_start"]
+            row |= {
+                "car": car,
+                "market_value_start_usd": value0,
+                "abnormal_value_change_usd": car * value0,
+                "abnormal_value_lost_usd": -car * value0,
+                "abnormal_implied_multiple": -car * value0 / china_usd,
             }
-        )
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -277,6 +304,85 @@ def exposure_snapshot(
     )
 
 
+def exposure_filed_before(
+    peers: pd.DataFrame,
+    *,
+    before,
+    filings: pd.DataFrame | None = None,
+    presentation: str = "as_reported",
+) -> pd.DataFrame:
+    """Point-in-time exposure: for each symbol of ``peers``, the China share of the latest fiscal
+    year whose annual report was filed strictly before ``before`` (the share a reader could know).
+
+    ``filings``: :func:`analysis.data.earnings.load_filings` (the default). One row per symbol:
+    symbol, fiscal_year, form, filed_date, fiscal_year_end, china_share, basis, confidence_level
+    and ``reason`` -- empty when a share was found, otherwise why the symbol has none (no annual
+    report of it filed before the date, or no row of ``peers`` for the filed fiscal year).
+    """
+    from analysis.data.earnings import load_filings
+
+    b = pd.Timestamp(before)
+    fil = load_filings() if filings is None else filings
+    p = peers[peers["presentation"] == presentation]
+    cols = ["fiscal_year_end", "china_share", "basis", "confidence_level"]
+    rows = []
+    for sym in sorted(p["symbol"].unique()):
+        f = fil[(fil["symbol"] == sym) & (fil["filed_date"] < b)].sort_values("filed_date")
+        row: dict = {"symbol": sym, "fiscal_year": None, "form": None, "filed_date": pd.NaT}
+        row |= dict.fromkeys(cols)
+        if f.empty:
+            row["reason"] = f"no annual report of {sym} filed before {b.date()} in filings.csv"
+        else:
+            last = f.iloc[-1]
+            fy = last["fiscal_year"]
+            row |= {"fiscal_year": fy, "form": last["form"], "filed_date": last["filed_date"]}
+            match = p[(p["symbol"] == sym) & (p["fiscal_year"] == fy)]
+            if match.empty:
+                row["reason"] = (
+                    f"{fy} {last['form']} filed {last['filed_date'].date()} has no {presentation} "
+                    "row in peers_china_exposure.csv"
+                )
+            else:
+                row |= match.iloc[0][cols].to_dict() | {"reason": ""}
+        rows.append(row)
+    out = pd.DataFrame(
+        rows, columns=["symbol", "fiscal_year", "form", "filed_date", *cols, "reason"]
+    )
+    return out.astype({"china_share": float}).assign(
+        filed_date=pd.to_datetime(out["filed_date"]),
+        fiscal_year_end=pd.to_datetime(out["fiscal_year_end"]),
+    )
+
+
+class MixedBasesError(SpecificationError):
+    """A point-in-time regression would mix China shares measured on different geography bases."""
+
+
+@dataclass(frozen=True)
+class SlopePermutation:
+    """Permutation test of the exposure slope, formula (23), docs/formulas.md."""
+
+    slope: float
+    pvalue: float
+    permutations: int
+    exact: bool
+    n_firms: int
+    seed: int | None
+
+
+def _event_slope(x: np.ndarray, y: np.ndarray, events: np.ndarray) -> np.ndarray:
+    """OLS slope of y on x with one intercept per event (rows of ``x`` are draws): both are
+    demeaned within events (Frisch-Waugh-Lovell)."""
+    codes, inv = np.unique(events, return_inverse=True)
+    onehot = np.eye(len(codes))[inv]
+    counts = onehot.sum(0)
+    xd = x - ((x @ onehot) / counts)[..., inv]
+    yd = y - ((y @ onehot) / counts)[inv]
+    den = (xd**2).sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 1e-300, (xd @ yd) / np.where(den > 1e-300, den, 1.0), np.nan)
+
+
 @dataclass(frozen=True, repr=False)
 class ExposureRegression(SummaryMixin):
     """OLS of CAR on China revenue share; HC3 standard errors (MacKinnon & White 1985) with one
@@ -295,10 +401,87 @@ class ExposureRegression(SummaryMixin):
     warnings: tuple[str, ...] = field(default_factory=tuple)
     cov_type: str = "HC3"
     n_firms: int = 0
+    point_in_time: bool = False
 
     @property
     def mixed_bases(self) -> bool:
         return len(self.bases) > 1
+
+    @property
+    def basis(self) -> str | None:
+        """The one geography basis of the sample (None when bases are mixed)."""
+        return self.bases[0] if len(self.bases) == 1 else None
+
+    def describe_errors(self) -> str:
+        """One paragraph on the reported standard errors, worded for the fit's ``cov_type``."""
+        if self.cov_type.startswith("clustered"):
+            return (
+                f"The standard errors are {self.cov_type}: they allow a "
+                "firm's abnormal returns to be correlated across events, but not different "
+                f"firms' returns on the same day, and with {self.n_firms} clusters they are "
+                "themselves imprecise, so the interval is likely too narrow."
+            )
+        return (
+            f"The {self.cov_type} standard errors treat the {self.n} firm-events as independent; "
+            "firms' returns on the same day are not, so the interval is likely too narrow."
+        )
+
+    def _rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        d = self.data
+        return (
+            d["car"].to_numpy(float),
+            d["china_share"].to_numpy(float),
+            d["event_id"].astype(str).to_numpy(),
+            d["symbol"].astype(str).to_numpy(),
+        )
+
+    def permutation_test(self, permutations: int = 9999, seed: int = 0) -> SlopePermutation:
+        """Two-sided permutation p-value of the slope, formula (23), docs/formulas.md.
+
+        Firms are the units: their China shares are shuffled across firms (every event row of
+        a firm takes the share of the same other firm) and the slope with event intercepts is
+        refitted. All G! assignments are enumerated when G! <= ``permutations``; otherwise
+        ``permutations`` random ones (seeded) give p = (1 + #{|b*| >= |b|}) / (1 + draws).
+        Fisher (1935), Pitman (1937), Good (2005); Phipson & Smyth (2010) for the +1.
+        """
+        y, x, ev, sym = self._rows()
+        firms, g = np.unique(sym, return_inverse=True)
+        events, e = np.unique(ev, return_inverse=True)
+        table = np.full((len(firms), len(events)), np.nan)
+        table[g, e] = x
+        constant = np.nanmax(table, axis=1) == np.nanmin(table, axis=1)
+        table[constant] = np.nanmax(table[constant], axis=1)[:, None]
+        if np.isnan(table).any():
+            raise EstimationError(
+                "permutation test: a firm's China share changes between events and not every "
+                "firm is in every event, so shares cannot be exchanged between firms; restrict "
+                "the sample to firms present in every event"
+            )
+        G = len(firms)
+        exact = math.factorial(G) <= permutations
+        if exact:
+            perms = np.array(list(itertools.permutations(range(G))))
+        else:
+            rng = np.random.default_rng(seed)
+            perms = rng.permuted(np.tile(np.arange(G), (permutations, 1)), axis=1)
+        b = float(_event_slope(x, y, ev))
+        draws = _event_slope(table[perms[:, g], e], y, ev)
+        hits = int(np.sum(np.abs(draws) >= abs(b) - 1e-12 * max(1.0, abs(b))))
+        p = hits / len(perms) if exact else (1 + hits) / (1 + len(perms))
+        return SlopePermutation(b, p, len(perms), exact, G, None if exact else seed)
+
+    def leave_one_out(self) -> pd.DataFrame:
+        """The slope (event intercepts, OLS) refitted without each firm in turn: symbol,
+        n (firm-events left), slope, change (vs the slope on all firms). NaN where the rest
+        no longer identifies a slope."""
+        y, x, ev, sym = self._rows()
+        full = float(_event_slope(x, y, ev))
+        rows = []
+        for f in sorted(set(sym)):
+            keep = sym != f
+            b = float(_event_slope(x[keep], y[keep], ev[keep])) if keep.sum() > 1 else np.nan
+            rows.append({"symbol": f, "n": int(keep.sum()), "slope": b, "change": b - full})
+        return pd.DataFrame(rows)
 
     def _column(self, name: str) -> pd.Series:
         return self.coefficients.set_index("term")[name].rename(None)
@@ -345,6 +528,9 @@ class ExposureRegression(SummaryMixin):
                 + (" -- MIXED: shares are not measured the same way" if self.mixed_bases else ""),
             ),
         ]
+        if self.point_in_time:
+            pit = f"point in time: last fiscal year filed before day 0; basis {self.basis}"
+            rows.insert(3, ("Shares", pit))
         out = Summary("China exposure regression").header(rows)
         out.table(self.coefficients.set_index("term"), "Coefficients (95% interval):")
         if self.warnings:
@@ -358,35 +544,64 @@ def china_exposure_regression(
     *,
     min_confidence: str = "medium",
     basis: str | list[str] | None = None,
+    point_in_time: bool = False,
+    filings: pd.DataFrame | None = None,
 ) -> ExposureRegression:
     """Regress event CARs on China revenue share across firms: ``car = a + b * china_share``.
 
     ``cars``: symbol, event_id, car. ``exposure``: symbol, china_share, basis, confidence_level
-    (e.g. :func:`exposure_snapshot`). Firms whose exposure confidence is below
+    (e.g. :func:`exposure_snapshot`).
+
+    ``point_in_time=True``: ``exposure`` holds every fiscal year (e.g.
+    :func:`analysis.data.facts.load_peers_exposure`) and ``cars`` a ``day0`` column; each
+    firm-event takes the share of the latest fiscal year whose annual report was filed before
+    that event's day 0 (:func:`exposure_filed_before`, ``filings`` as there), and a firm with
+    none is excluded with the reason. The sample must then be on one geography basis:
+    :class:`MixedBasesError` unless ``basis`` picks one. Firms whose exposure confidence is below
     ``min_confidence`` (or unconfirmed), whose share is missing, or whose basis is not in
     ``basis`` (when given) are excluded and listed with the reason. With several events, event
     fixed effects are added. Standard errors: HC3 (MacKinnon & White 1985, J. Econometrics 29),
     which behaves better than HC0/HC1 in small samples but is still unreliable with a handful of
     firms; the summary says so.
     """
-    need_c = {"symbol", "event_id", "car"} - set(cars.columns)
-    need_e = {"symbol", "china_share", "basis", "confidence_level"} - set(exposure.columns)
+    need_c = {"symbol", "event_id", "car"} | ({"day0"} if point_in_time else set())
+    need_e = {"symbol", "china_share", "basis", "confidence_level"}
+    if point_in_time:
+        need_e |= {"fiscal_year", "presentation"}
+    need_c -= set(cars.columns)
+    need_e -= set(exposure.columns)
     if need_c or need_e:
         raise SpecificationError(
             f"missing columns: cars {sorted(need_c)}, exposure {sorted(need_e)}"
         )
     thr = confidence_rank(min_confidence)
-    if exposure["symbol"].duplicated().any():
+    if point_in_time:
+        from analysis.data.earnings import load_filings
+
+        fil = load_filings() if filings is None else filings
+        exposure = pd.concat(
+            [
+                exposure_filed_before(exposure, before=d0, filings=fil).assign(day0=d0)
+                for d0 in pd.to_datetime(cars["day0"]).unique()
+            ],
+            ignore_index=True,
+        )
+        cars = cars.assign(day0=pd.to_datetime(cars["day0"]))
+        m = cars.merge(exposure, on=["symbol", "day0"], how="left", indicator=True)
+    elif exposure["symbol"].duplicated().any():
         dup = sorted(exposure.loc[exposure["symbol"].duplicated(), "symbol"])
         raise SpecificationError(
             f"exposure has several rows for {', '.join(dup)}; pass one per "
             "symbol (see exposure_snapshot)"
         )
+    else:
+        m = cars.merge(exposure, on="symbol", how="left", indicator=True)
     bases = None if basis is None else ([basis] if isinstance(basis, str) else list(basis))
-    m = cars.merge(exposure, on="symbol", how="left", indicator=True)
     reasons = []
     for _, r in m.iterrows():
-        if r["_merge"] == "left_only" or pd.isna(r["china_share"]):
+        if point_in_time and r["_merge"] == "both" and r["reason"]:
+            reasons.append(r["reason"])
+        elif r["_merge"] == "left_only" or pd.isna(r["china_share"]):
             reasons.append("no China share")
         elif pd.isna(r["car"]):
             reasons.append("CAR missing")
@@ -399,6 +614,13 @@ def china_exposure_regression(
     m["reason"] = reasons
     used = m[m["reason"] == ""].copy()
     excluded = m[m["reason"] != ""][["symbol", "event_id", "reason"]].reset_index(drop=True)
+    if point_in_time and used["basis"].nunique() > 1:
+        by = used.groupby("basis")["symbol"].unique()
+        raise MixedBasesError(
+            "point-in-time China shares on different geography bases: "
+            + "; ".join(f"{b}: {', '.join(sorted(set(f)))}" for b, f in by.items())
+            + "; pass basis= with one of them"
+        )
     events = sorted(used["event_id"].unique())
     k = 2 + max(len(events) - 1, 0)
     if len(used) <= k:
@@ -420,6 +642,11 @@ def china_exposure_regression(
     hc3 = sm.OLS(y, X).fit(cov_type="HC3")
     firms = used["symbol"].to_numpy()
     n_firms = len(set(firms))
+    if n_firms < 3:
+        raise EstimationError(
+            f"only {n_firms} firms ({', '.join(sorted(set(firms)))}) left after exclusions: "
+            "errors clustered by firm need at least 3; widen basis= or min_confidence="
+        )
     if n_firms < len(used):
         # a firm's China share repeats across events, so its rows are not independent: errors
         # clustered by firm, referred to t(G - 1) (Cameron & Miller 2015, J. Human Resources 50(2))
@@ -471,4 +698,5 @@ def china_exposure_regression(
         tuple(warns),
         cov_type,
         n_firms,
+        point_in_time,
     )
