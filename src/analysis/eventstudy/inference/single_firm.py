@@ -221,7 +221,8 @@ class DummyRegression:
 
 def _nw_sum_variance(u: np.ndarray, length: int, lags: int) -> float:
     """Newey-West estimate of Var(sum of ``length`` consecutive disturbances) from residuals ``u``:
-    length*g0 + 2 sum_j (length - j) w_j g_j, Bartlett weights w_j = 1 - j/(lags+1)."""
+    length*g0 + 2 sum_j (length - j) w_j g_j, Bartlett weights w_j = 1 - j/(lags+1), j up to
+    min(lags, length - 1); the window term of formula (4), item 3."""
     u = u - u.mean()
     n = len(u)
     total = length * float(u @ u) / n
@@ -253,6 +254,8 @@ def event_dummy_regression(
     estimation-error part, ``r'V_HAC r``, and add the Newey-West variance of the sum of the window's
     disturbances estimated from the estimation-window residuals. Reference: N(0,1). HAC guards
     against autocorrelation and heteroskedasticity; it does not fix non-normality of one firm's AR.
+    Derivation and Monte Carlo size: formula (4), docs/formulas.md (the 5-day CAR still rejects
+    about 6.4% at the 5% level under AR(1) disturbances with phi = 0.2).
     Event days with a missing return are dropped together with their dummy.
     """
     import statsmodels.api as sm
