@@ -21,17 +21,9 @@ from typing import Any
 
 from analysis._io import atomic_write_text
 from analysis.reports import results as _results
-from analysis.reports.fingerprint import (
-    FINGERPRINT_FILE,
-)
 
-SITE_MARKER = ".analysis-report-site"
-TEMP_MARKER = ".analysis-report-build"
-MANIFEST_FORMAT = 1
+#: matplotlib's backend in the kernels (figures inline in the executed notebook).
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
-RUN_FILES = ("executed.ipynb", "index.html", "results.json")
-#: Files a build writes in a run's folder (replaced by a rebuild, whatever the manifest says).
-BUILD_FILES = (*RUN_FILES, FINGERPRINT_FILE)
 #: Seconds a worker is given to stop its kernel after SIGTERM before it is killed.
 STOP_TIMEOUT = 10.0
 

@@ -18,20 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.errors import AnalysisError
-from analysis.reports.fingerprint import (
-    FINGERPRINT_FILE,
-)
+from analysis.reports.fingerprint import FINGERPRINT_FILE
 from analysis.reports.matrix import NAME_PATTERN
 
+#: The manifest of what builds made, in the site folder (JSON).
 SITE_MARKER = ".analysis-report-site"
+#: Marks a temporary build folder ``<out>.tmp-*`` as a build's own (it names the site).
 TEMP_MARKER = ".analysis-report-build"
 MANIFEST_FORMAT = 1
-INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 RUN_FILES = ("executed.ipynb", "index.html", "results.json")
 #: Files a build writes in a run's folder (replaced by a rebuild, whatever the manifest says).
 BUILD_FILES = (*RUN_FILES, FINGERPRINT_FILE)
-#: Seconds a worker is given to stop its kernel after SIGTERM before it is killed.
-STOP_TIMEOUT = 10.0
 
 
 class ReportBuildError(AnalysisError):
