@@ -1,4 +1,4 @@
-"""Event-study design: windows in trading days, symbol and alpha checks, returns in event time."""
+"""Event-study design: windows, input checks, returns in event time, days other news touches."""
 
 from __future__ import annotations
 
@@ -343,13 +343,27 @@ def parse_exclude(value: object) -> tuple[str | pd.Timestamp, ...]:
     return tuple(items)
 
 
-def _event_window_days(
+@dataclass(frozen=True)
+class Confounder:
+    """A session another piece of news touches: a registry event's window day or an earnings
+    reaction day, with the reason ``exclude=`` records for it."""
+
+    date: pd.Timestamp
+    kind: str  # "registry event" or "earnings"
+    day0: pd.Timestamp  # the event's or the announcement's day 0
+    source: str  # the event id or the fiscal period
+    title: str  # the event title or the earnings announcement
+    reason: str
+
+
+def _registry_windows(
     own: set[str], window: Window, sessions: pd.DatetimeIndex
-) -> dict[pd.Timestamp, str]:
-    """The sessions in the ``window`` of every market-observable registry event not in ``own``."""
+) -> list[Confounder]:
+    """The sessions in the ``window`` of every market-observable registry event not in ``own``,
+    event by event."""
     from analysis.data import events
 
-    out: dict[pd.Timestamp, str] = {}
+    out: list[Confounder] = []
     for _, row in events.load_events().iterrows():
         ev = events.Event.from_row(row)
         if ev.event_id in own or ev.unusable_reason() is not None:
@@ -363,23 +377,43 @@ def _event_window_days(
             f"{ev.event_id} window {calendar.format_window(window)} around its day 0 "
             f"{d0.date()}: {ev.title}"
         )
-        for day in sessions[lo : hi + 1]:
-            out[day] = f"{out[day]}; {why}" if day in out else why
+        out += [
+            Confounder(day, "registry event", d0, ev.event_id, ev.title, why)
+            for day in sessions[lo : hi + 1]
+        ]
     return out
 
 
-def _earnings_days(symbol: str) -> dict[pd.Timestamp, str]:
-    """The firm's earnings reaction sessions (``analysis.data.earnings``) with their reasons."""
+def _event_window_days(
+    own: set[str], window: Window, sessions: pd.DatetimeIndex
+) -> dict[pd.Timestamp, str]:
+    """The sessions in the ``window`` of every market-observable registry event not in ``own``."""
+    out: dict[pd.Timestamp, str] = {}
+    for c in _registry_windows(own, window, sessions):
+        out[c.date] = f"{out[c.date]}; {c.reason}" if c.date in out else c.reason
+    return out
+
+
+def _earnings_table(symbol: str) -> pd.DataFrame | None:
+    """The firm's earnings reaction sessions (``analysis.data.earnings``; columns date,
+    fiscal_period, reason, ...), or None when this installation has no earnings table."""
     try:
         from analysis.data.earnings import earnings_reaction_days
     except ModuleNotFoundError as exc:
         if exc.name != "analysis.data.earnings":
             raise
+        return None
+    return earnings_reaction_days(symbol)
+
+
+def _earnings_days(symbol: str) -> dict[pd.Timestamp, str]:
+    """The firm's earnings reaction sessions (``analysis.data.earnings``) with their reasons."""
+    table = _earnings_table(symbol)
+    if table is None:
         raise SpecificationError(
             "exclude='earnings': earnings dates are not available (this installation has no "
             "analysis.data.earnings table); leave 'earnings' out or list the days as dates"
-        ) from None
-    table = earnings_reaction_days(symbol)
+        )
     if table.empty:
         raise SpecificationError(
             f"exclude='earnings': the earnings table has no dates for {symbol}; leave 'earnings' "
@@ -413,4 +447,107 @@ def exclusion_days(
             for day, why in source.items():
                 days[day] = f"{days[day]}; {why}" if day in days else why
         out[firm] = days
+    return out
+
+
+#: Columns of :func:`confounder_table`.
+CONFOUNDER_COLUMNS: tuple[str, ...] = (
+    "firm",
+    "date",
+    "rel_day",
+    "where",
+    "kind",
+    "id",
+    "news_day0",
+    "title",
+)
+
+
+def _sessions_around(first: pd.Timestamp, last: pd.Timestamp, window: Window) -> pd.DatetimeIndex:
+    """NYSE sessions from ``first`` to ``last``, widened so that every event whose ``window``
+    reaches into that span has its day 0 on the grid (clipped at the calendar's bounds)."""
+    ends = []
+    for day, n in ((first, -max(window[1], 0)), (last, max(-window[0], 0))):
+        try:
+            ends.append(calendar.offset(day, n))
+        except CalendarError:
+            ends.append(day)
+    return calendar.sessions(*ends)
+
+
+def confounder_table(design: EventDesign, window: Window, event_id: str | None) -> pd.DataFrame:
+    """Other news on the days a study uses: per firm, each session of its event window and of
+    its estimation sample (the days actually fitted: with ``exclude=`` the excluded days are no
+    longer there) that lies in another registry event's ``window`` or is one of the firm's
+    earnings reaction days (none where the earnings table has no rows for the firm).
+
+    The days are those ``exclude="events,earnings"`` leaves out (:func:`exclusion_days`), on the
+    NYSE session grid. The study's own event (``event_id``; for studies without one, every
+    registry event whose day 0 is a firm's day 0) is not a confounder. One row per firm, day and
+    piece of news (a day in two events' windows has two rows); columns
+    :data:`CONFOUNDER_COLUMNS`: ``where`` is "event window" or "estimation window", ``rel_day``
+    the trading day relative to the firm's day 0, ``kind`` "registry event" (``id`` the event
+    id, ``title`` its title) or "earnings" (``id`` the fiscal period, ``title`` the
+    announcement), ``news_day0`` the day 0 of that event or announcement.
+    """
+    dates = np.concatenate([design.est_dates.ravel(), design.evt_dates.ravel()])
+    dates = dates[~np.isnat(dates)]
+    grid = _sessions_around(pd.Timestamp(dates.min()), pd.Timestamp(dates.max()), window)
+    news = _registry_windows({event_id} if event_id else set(), window, grid)
+    if not event_id:
+        own_days = {d.day0 for d in design.day0}
+        news = [c for c in news if c.day0 not in own_days]
+    rows = []
+    for i, firm in enumerate(design.firms):
+        kept = ~np.isnat(design.est_dates[i]) if design.est_keep is None else design.est_keep[i]
+        place = {
+            pd.Timestamp(t): ("estimation window", int(r))
+            for t, r in zip(design.est_dates[i][kept], design.est_days[kept], strict=True)
+        }
+        place.update(
+            {
+                pd.Timestamp(t): ("event window", int(r))
+                for t, r in zip(design.evt_dates[i], design.evt_days, strict=True)
+            }
+        )
+        table = _earnings_table(firm)
+        own_news = list(news)
+        if table is not None:
+            own_news += [
+                Confounder(pd.Timestamp(d).normalize(), "earnings", pd.Timestamp(d), fp, r, r)
+                for d, fp, r in zip(
+                    table["date"], table["fiscal_period"], table["reason"], strict=True
+                )
+            ]
+        for c in own_news:
+            if c.date in place:
+                where, rel = place[c.date]
+                rows.append((firm, c.date, rel, where, c.kind, c.source, c.day0, c.title))
+    out = pd.DataFrame(rows, columns=list(CONFOUNDER_COLUMNS))
+    out["date"] = pd.to_datetime(out["date"])
+    out["news_day0"] = pd.to_datetime(out["news_day0"])
+    order = {f: i for i, f in enumerate(design.firms)}
+    out = out.sort_values(
+        ["firm", "date", "kind", "id"], key=lambda c: c.map(order) if c.name == "firm" else c
+    )
+    return out.reset_index(drop=True)
+
+
+def contamination(table: pd.DataFrame, firms: Sequence[str]) -> pd.DataFrame:
+    """Per firm, from :func:`confounder_table`: the confounded days in the event window and in
+    the estimation window, the registry events and earnings announcements involved, and
+    ``contaminated`` (True when either window holds any confounder)."""
+    out = pd.DataFrame(index=pd.Index(list(firms), name="firm"))
+    for where, col in (
+        ("event window", "event_window_days"),
+        ("estimation window", "estimation_window_days"),
+    ):
+        sub = table[table["where"] == where]
+        out[col] = (
+            sub.groupby("firm")["date"].nunique().reindex(out.index, fill_value=0).astype(int)
+        )
+    for kind, col in (("registry event", "registry_events"), ("earnings", "earnings")):
+        ids = table[table["kind"] == kind].groupby("firm")["id"].unique()
+        out[col] = [", ".join(ids[f]) if f in ids.index else "" for f in out.index]
+    out["contaminated"] = (out["event_window_days"] + out["estimation_window_days"]) > 0
     return out

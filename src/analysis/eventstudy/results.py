@@ -165,6 +165,20 @@ class EventStudyResults(SummaryMixin):
         """Per firm, the valid estimation days the window lacks because the price data run out."""
         return self.estimation_coverage["shortfall"]
 
+    def confounders(self, by_firm: bool = False) -> pd.DataFrame:
+        """Other news on the days this study uses: one row per firm, day and piece of news in
+        its event window or estimation sample (columns firm, date, rel_day, where, kind, id,
+        news_day0, title; see :func:`analysis.eventstudy.design.confounder_table`). The days
+        are exactly those ``exclude="events,earnings"`` leaves out of an estimation window;
+        earnings only for firms the earnings table covers. ``by_firm=True`` gives the per-firm
+        summary instead: confounded days per window, the events and fiscal periods involved
+        and ``contaminated`` (True when either window holds any confounder)."""
+        from analysis.eventstudy.design import confounder_table, contamination
+
+        event_id = getattr(self._event, "event_id", None)
+        table = confounder_table(self._design, self._window, event_id)
+        return contamination(table, self.firms) if by_firm else table
+
     # ---- estimates ---------------------------------------------------------------------------
     @cached_property
     def params(self) -> pd.DataFrame:
