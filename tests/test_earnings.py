@@ -51,6 +51,46 @@ def test_nvda_2023_05_24_after_close_maps_to_next_session():
     assert days.loc["FY2026Q1", "date"] == pd.Timestamp("2025-05-29")
 
 
+@pytest.mark.parametrize(
+    ("symbol", "first", "last", "rows"),
+    [
+        ("AMD", "FY2021Q4", "FY2025Q3", 16),
+        ("MU", "FY2022Q2", "FY2026Q1", 16),
+        ("QCOM", "FY2022Q1", "FY2024Q3", 11),
+    ],
+)
+def test_peer_quarters_are_consecutive_and_released_after_the_close(symbol, first, last, rows):
+    """Peer rows cover 2022-01..2025-12 without gaps; every peer release came after the close."""
+    firm = earnings.load_earnings().query("symbol == @symbol")
+    periods = list(firm["fiscal_period"])
+    assert (len(periods), periods[0], periods[-1]) == (rows, first, last)
+    index = [int(p[2:6]) * 4 + int(p[-1]) for p in periods]
+    assert index == list(range(index[0], index[0] + rows))
+    assert firm["announcement_date"].is_monotonic_increasing
+    assert firm["announcement_date"].min() >= pd.Timestamp("2022-01-01")
+    assert firm["announcement_date"].max() <= pd.Timestamp("2025-12-31")
+    assert set(firm["timing"]) == {"after_close"}
+
+
+@pytest.mark.parametrize(
+    ("symbol", "period", "announced", "day0", "when"),
+    [
+        ("AMD", "FY2022Q4", "2023-01-31", "2023-02-01", "at 16:15 ET"),
+        ("AMD", "FY2025Q3", "2025-11-04", "2025-11-05", "at 16:15 ET"),
+        ("MU", "FY2023Q2", "2023-03-28", "2023-03-29", "at 16:09 ET"),
+        ("MU", "FY2025Q4", "2025-09-23", "2025-09-24", "at 16:01 ET"),
+        ("QCOM", "FY2022Q4", "2022-11-02", "2022-11-03", "after the close"),
+    ],
+)
+def test_peer_announcements_map_to_the_next_session(symbol, period, announced, day0, when):
+    row = earnings.earnings_reaction_days(symbol).set_index("fiscal_period").loc[period]
+    assert row["announcement"] == pd.Timestamp(announced)
+    assert row["date"] == pd.Timestamp(day0)
+    assert row["reason"] == (
+        f"{symbol} earnings {period} announced {announced} {when}; day 0 {day0}"
+    )
+
+
 def test_qcom_latest_filing_before_the_october_2023_rule():
     fil = earnings.load_filings()
     qcom = fil[fil["symbol"] == "QCOM"]
