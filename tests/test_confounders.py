@@ -11,6 +11,7 @@ import pytest
 
 import analysis as an
 from analysis.data import calendar
+from analysis.errors import SpecificationError
 from analysis.eventstudy.design import CONFOUNDER_COLUMNS
 
 EVENT = "2023-10-17"
@@ -131,9 +132,31 @@ def test_earnings_only_for_firms_the_table_covers(monkeypatch):
     summary = res.confounders(by_firm=True)
     assert summary.loc["AAA", "earnings"] == "FY2024Q1, FY2024Q3"
     assert summary.loc["BBB", "earnings"] == ""
-    # exclude="earnings" leaves out the same estimation day
+    # exclude="earnings" refuses this table: quarters are missing in the estimation sample
+    with pytest.raises(SpecificationError, match="no AAA announcement between 2021-01-05 and"):
+        an.event_study("AAA", EVENT, market="SPY", prices=px, exclude="earnings")
+    # with every quarter listed it leaves out the estimation days the confounders name
+    quarters = [("2022-08-25", "FY2023Q2"), ("2022-11-17", "FY2023Q3"), ("2023-02-23", "FY2023Q4")]
+    _fake_earnings(
+        monkeypatch,
+        {
+            "AAA": [
+                *quarters,
+                ("2023-05-25", "FY2024Q1"),
+                ("2023-08-24", "FY2024Q2"),
+                ("2023-10-19", "FY2024Q3"),
+            ]
+        },
+    )
+    plain = an.event_study("AAA", EVENT, market="SPY", prices=px).confounders()
+    named = plain.loc[
+        (plain["kind"] == "earnings") & (plain["where"] == "estimation window"), "date"
+    ]
     clean = an.event_study("AAA", EVENT, market="SPY", prices=px, exclude="earnings")
-    assert clean.excluded["date"].tolist() == [pd.Timestamp("2023-05-25")]
+    assert named.tolist() == _days("2022-11-17", "2023-02-23", "2023-05-25", "2023-08-24")
+    assert (
+        sorted(clean.excluded["date"]) == named.tolist()
+    )  # the extension stops short of 2022-08-25
     after = clean.confounders()
     assert after.loc[after["kind"] == "earnings", "date"].tolist() == [pd.Timestamp("2023-10-19")]
 

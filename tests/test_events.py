@@ -361,13 +361,14 @@ def test_export_control_events():
 
 def test_peer_groups():
     groups = peer_groups()
-    assert set(groups) == {"semis", "semi_equipment", "big_tech"}
+    assert set(groups) == {"semis", "semi_equipment", "big_tech", "chip_designers"}
     assert peer_group("semis") == [
         "NVDA", "AMD", "INTC", "AVGO", "TSM", "QCOM", "MU", "ASML", "AMAT", "LRCX", "KLAC",
         "MRVL", "TXN",
     ]  # fmt: skip
     assert peer_group("semi_equipment") == ["ASML", "AMAT", "LRCX", "KLAC"]
     assert peer_group("big_tech") == ["MSFT", "AAPL", "GOOGL", "META"]
+    assert peer_group("chip_designers") == ["NVDA", "AMD", "AVGO", "QCOM", "MRVL"]
     assert set(peer_group("semi_equipment")) <= set(peer_group("semis"))
     with pytest.raises(SpecificationError, match="unknown peer group 'chips'; valid groups: semis"):
         peer_group("chips")

@@ -213,3 +213,76 @@ def test_cli_exclude(real_prices, capsys):
     assert listed["2023-06-28"].startswith("E06 window [-1,+3]")
     assert doc["firms"]["NVDA"]["n_estimation"] == 240
     assert doc["firms"]["NVDA"]["estimation_shortfall"] == 0
+
+
+# ---- earnings coverage: cleaning refuses a table with missing quarters -------------------------
+
+
+def _days(*isos):
+    return [pd.Timestamp(d) for d in isos]
+
+
+def test_earnings_coverage_accepts_quarterly_announcements_around_the_span():
+    from analysis.eventstudy.design import check_earnings_coverage
+
+    known = _days("2022-11-16", "2023-02-22", "2023-05-24", "2023-08-23", "2023-11-21")
+    span = pd.date_range("2022-12-01", "2023-10-31", freq="B").to_numpy()
+    check_earnings_coverage("XYZ", known, span)  # 98, 91, 91, 90 days apart: complete
+
+
+@pytest.mark.parametrize(
+    ("known", "gap"),
+    [
+        # a quarter missing inside the span: 2023-02-22 -> 2023-08-23 is 182 days
+        (
+            ("2022-11-16", "2023-02-22", "2023-08-23", "2023-11-21"),
+            "2023-02-22 and 2023-08-23 \\(182",
+        ),
+        # the table starts after the span: 2022-12-01 -> 2023-05-24 is 174 days
+        (("2023-05-24", "2023-08-23", "2023-11-21"), "2022-12-01 and 2023-05-24 \\(174"),
+        # the table ends before the span does: 2023-05-24 -> 2023-10-31 is 160 days
+        (("2022-11-16", "2023-02-22", "2023-05-24"), "2023-05-24 and 2023-10-31 \\(160"),
+    ],
+)
+def test_earnings_coverage_names_the_gap(known, gap):
+    from analysis.eventstudy.design import check_earnings_coverage
+
+    span = pd.date_range("2022-12-01", "2023-10-31", freq="B").to_numpy()
+    with pytest.raises(SpecificationError, match=f"no XYZ announcement between {gap} days\\)"):
+        check_earnings_coverage("XYZ", _days(*known), span)
+
+
+@pytest.mark.realdata
+def test_earnings_exclusion_refuses_a_firm_whose_table_starts_after_the_window(real_prices):
+    pytest.importorskip("analysis.data.earnings")
+    # AMD's cited dates start in 2022; E02's estimation window starts in 2021-08
+    with pytest.raises(SpecificationError, match="no AMD announcement between 2021-08-31 and"):
+        an.event_study("AMD", "E02", market="SPY", exclude="events,earnings")
+    res = an.event_study("AMD", "E08", market="SPY", exclude="events,earnings")
+    assert res.fit_stats.loc["AMD", "n_estimation"] == 240
+
+
+@pytest.mark.realdata
+def test_robustness_grid_fits_every_specification_on_the_cleaned_window(real_prices):
+    grid = an.robustness_grid(
+        "NVDA",
+        "E08",
+        models="market_model",
+        markets="SPY",
+        windows=[(-1, 3)],
+        estimations=[(-250, -11)],
+        exclude="events,earnings",
+    )
+    res = an.event_study("NVDA", "E08", market="SPY", exclude="events,earnings")
+    row = grid.iloc[0]
+    assert row["car"] == pytest.approx(res.car().estimate["NVDA"], abs=1e-15)
+    assert row["pvalue"] == pytest.approx(res.car().pvalue["NVDA"], abs=1e-15)
+    plain = an.robustness_grid(
+        "NVDA",
+        "E08",
+        models="market_model",
+        markets="SPY",
+        windows=[(-1, 3)],
+        estimations=[(-250, -11)],
+    )
+    assert plain.iloc[0]["car"] != pytest.approx(row["car"], abs=1e-6)

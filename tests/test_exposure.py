@@ -171,17 +171,25 @@ def test_regression_exclusions_and_bases():
     exp.loc[0, "confidence_level"] = "low"
     exp.loc[1, "china_share"] = np.nan
     exp.loc[2, "basis"] = "customer headquarters"
-    res = exposure.china_exposure_regression(cars, exp)
+    with pytest.raises(
+        exposure.MixedBasesError,
+        match="billing location: S3, S4, S5, S6, S7; customer headquarters: S2",
+    ):
+        exposure.china_exposure_regression(cars, exp)
+    res = exposure.china_exposure_regression(
+        cars, exp, basis=["billing location", "customer headquarters"]
+    )
     assert dict(zip(res.excluded["symbol"], res.excluded["reason"], strict=True)) == {
         "S0": "confidence low < medium",
         "S1": "no China share",
     }
-    assert res.mixed_bases and "different geography bases" in str(res.summary())
     res2 = exposure.china_exposure_regression(cars, exp, basis="billing location")
     assert res2.n == 5 and "basis customer headquarters not selected" in set(
         res2.excluded["reason"]
     )
-    res3 = exposure.china_exposure_regression(cars, exp, min_confidence="low")
+    res3 = exposure.china_exposure_regression(
+        cars, exp, min_confidence="low", basis="billing location"
+    )
     assert "S0" in set(res3.data["symbol"])
 
 

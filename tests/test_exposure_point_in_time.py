@@ -141,9 +141,14 @@ def test_point_in_time_refuses_mixed_bases():
         exposure.china_exposure_regression(
             _cars(), _peers(), point_in_time=True, filings=PEER_FILINGS
         )
-    # the default (as-given shares) keeps flagging rather than refusing
+    # as-given shares are refused too; a list of bases mixes them on purpose, and says so
     snap = exposure.exposure_snapshot(_peers(), before="2023-10-17")
-    res = exposure.china_exposure_regression(_cars().drop(columns="day0"), snap)
+    with pytest.raises(
+        exposure.MixedBasesError, match="billing location: A, B, C; customer headquarters: D"
+    ):
+        exposure.china_exposure_regression(_cars().drop(columns="day0"), snap)
+    both = ["billing location", "customer headquarters"]
+    res = exposure.china_exposure_regression(_cars().drop(columns="day0"), snap, basis=both)
     assert res.mixed_bases and not res.point_in_time
 
 

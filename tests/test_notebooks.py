@@ -20,7 +20,7 @@ MATRIX = """\
 - name: amd_e08
   notebook: event_study.ipynb
   title: "AMD around 2023-10-17 <small>"
-  parameters: {symbol: AMD, event: "2023-10-17", quoted_price: 0.0, robustness: true}
+  parameters: {symbol: AMD, event: "2023-10-17", market: SPY, quoted_price: 0.0, robustness: true}
 - name: peers_small
   notebook: peer_reaction.ipynb
   parameters: {symbols: [NVDA, AMD, INTC, MU], event: E08, highlight: NVDA}
@@ -47,7 +47,7 @@ def site(tmp_path_factory, shared_prices_dir):
 
 def test_build_ok(site):
     out, result = site
-    assert result.exit_code == 0, result.summary()
+    assert result.exit_code == 0, [(o.name, o.status, o.error) for o in result.outcomes]
     assert {o.name: o.status for o in result.outcomes} == {"amd_e08": "ok", "peers_small": "ok"}
 
 
@@ -55,18 +55,27 @@ def test_event_study_headline_matches_engine(site, real_prices):
     out, _ = site
     doc = json.loads((out / "amd_e08" / "results.json").read_text())
     head = doc["results"]
-    res = an.event_study("AMD", "2023-10-17", market="SPY")
+    res = an.event_study("AMD", "2023-10-17", market="SPY", exclude="events,earnings")
+    alt = an.event_study(
+        "AMD", "2023-10-17", market="peers-ex-firm:semis", exclude="events,earnings"
+    )
     assert head["day0"] == "2023-10-17"
     assert head["car"] == pytest.approx(res.car().estimate["AMD"], rel=1e-9)
     assert head["pvalue"] == pytest.approx(res.car().pvalue["AMD"], rel=1e-9)
+    assert head["alt_car"] == pytest.approx(alt.car().estimate["AMD"], rel=1e-9)
+    assert head["alt_pvalue"] == pytest.approx(alt.car().pvalue["AMD"], rel=1e-9)
+    assert (head["benchmark"], head["alt_benchmark"]) == ("SPY", "peers-ex-firm:semis")
+    assert (head["exclude"], head["n_excluded"]) == ("events,earnings", len(res.excluded))
     assert head["n_estimation"] == 240
-    assert head["robustness_specs"] == 72  # 9 model/benchmark pairs x 4 windows x 2 estimations
+    # 9 model/benchmark pairs plus peers-ex-firm for two models (AMD has no cited index weight,
+    # so no SPY-ex-firm), x 4 windows x 2 estimations
+    assert head["robustness_specs"] == 88
 
 
 def test_peer_headline_matches_engine(site, real_prices):
     out, _ = site
     head = json.loads((out / "peers_small" / "results.json").read_text())["results"]
-    res = an.event_study(["NVDA", "AMD", "INTC", "MU"], "E08", market="SPY")
+    res = an.event_study(["NVDA", "AMD", "INTC", "MU"], "E08", market="SPY", exclude="events")
     tt = res.car().tests().to_frame()
     assert head["caar"] == pytest.approx(res.car().caar, rel=1e-9)
     assert head["rbar"] == pytest.approx(tt.loc["kp_bmp", "rbar"], rel=1e-9)

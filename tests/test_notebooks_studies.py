@@ -265,12 +265,14 @@ def test_china_exposure_notebook(kernel_env, shared_prices_dir, tmp_path):
     beta, alpha = np.polyfit(est["SPY"], est["NVDA"], 1)
     car = float((evt["NVDA"] - alpha - beta * evt["SPY"]).sum())
     assert res["nvda_car_by_event"]["E08"] == pytest.approx(car, abs=6e-5)
-    # the regression: 7 firms with a share at medium confidence or better (AMAT's is low)
-    assert res["regression_n_firms"] == 7
-    assert res["regression_n"] == 7 * len(events)
+    # the regression: the 3 firms whose shares are by billing location at medium confidence or
+    # better (AMD, INTC, NVDA); bases are never mixed
+    assert res["regression_n_firms"] == 3
+    assert res["regression_n"] == 3 * len(events)
     assert res["regression_ci_low"] < res["regression_slope"] < res["regression_ci_high"]
     assert res["regression_se_hc3"] > 0 and 0 <= res["regression_pvalue"] <= 1
-    assert len(res["regression_bases"]) > 1  # the sample mixes geography bases
+    assert res["regression_bases"] == ["billing location"]
+    assert res["regression_permutations"] == 6  # 3! assignments of the shares
     # the same regression through the API with the notebook's defaults
     import analysis as an
     from analysis.data import facts
@@ -289,7 +291,9 @@ def test_china_exposure_notebook(kernel_env, shared_prices_dir, tmp_path):
         ],
         ignore_index=True,
     )
-    reg = exposure.china_exposure_regression(cars, snap, min_confidence="medium")
+    reg = exposure.china_exposure_regression(
+        cars, snap, min_confidence="medium", basis="billing location"
+    )
     coef = reg.to_frame().set_index("term").loc["china_share"]
     assert res["regression_slope"] == pytest.approx(coef["coef"], abs=5e-5)
     assert res["regression_se_hc3"] == pytest.approx(coef["se_hc3"], abs=5e-5)

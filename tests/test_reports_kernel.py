@@ -127,7 +127,7 @@ def test_plain_papermill_runs_the_event_study_in_this_environment(real_prices, t
     nb = nbformat.read(out, as_version=4)
     assert nb.metadata["kernelspec"]["name"] == "python3"
     res = extract_results(nb)
-    car = an.event_study("NVDA", "E08", market="SPY").car()
+    car = an.event_study("NVDA", "E08", market="SPY-ex-firm", exclude="events,earnings").car()
     assert res["day0"] == "2023-10-17"
     assert res["car"] == pytest.approx(car.estimate["NVDA"], rel=1e-9)
     assert res["pvalue"] == pytest.approx(car.pvalue["NVDA"], rel=1e-9)

@@ -150,7 +150,7 @@ def test_unknown_key_suggests_closest(nbdir):
     path = write(nbdir, "- name: good\n  notebook: results.ipynb\n  paramters: {n: 3}\n")
     assert problems_of(path) == [
         "run 'good' (entry 1, line 1): unknown key 'paramters' (did you mean 'parameters'?); "
-        "allowed keys: name, notebook, parameters, title, timeout"
+        "allowed keys: name, notebook, parameters, title, timeout, front_page"
     ]
 
 
@@ -160,7 +160,8 @@ def test_duplicate_name(nbdir):
         "- name: good\n  notebook: results.ipynb\n\n- name: good\n  notebook: fails.ipynb\n",
     )
     assert problems_of(path) == [
-        "run 'good' (entry 2, line 4): key 'name': duplicate name 'good', already used by entry 1"
+        "run 'good' (entry 2, line 4): key 'name': duplicate name 'good', already used by entry 1, "
+        "line 1"
     ]
 
 
@@ -189,7 +190,7 @@ def test_every_problem_is_reported_at_once(nbdir):
         "entry 2, line 5: missing key 'name'",
         "entry 2, line 5: key 'parameters': must be a mapping of name: value, got a list",
         "entry 3, line 7: expected a mapping with keys name, notebook, parameters, title, "
-        "timeout, got a str",
+        "timeout, front_page, got a str",
     ]
 
 

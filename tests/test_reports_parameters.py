@@ -20,8 +20,8 @@ NOTEBOOKS = REPO / "notebooks"
 PAPERMILL = Path(sys.executable).parent / "papermill"
 REPORTS = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 DECLARED = (
-    "declared: estimation, event, factors, market, model, quote_date, quoted_price, robustness, "
-    "symbol, window"
+    "declared: alt_market, estimation, event, exclude, factors, market, model, quote_date, "
+    "quoted_price, robustness, symbol, window"
 )
 FIX = "; fix the value given to papermill (-p, -r, -y) or in the run matrix"
 
@@ -112,7 +112,9 @@ def test_every_report_notebook_checks_its_parameters_right_after_the_parameters_
         "event_study.ipynb",
         "fact_check.ipynb",
         "hardware_shocks.ipynb",
+        "overview.ipynb",
         "peer_reaction.ipynb",
+        "retail_gpu.ipynb",
     ]
     for name in REPORTS:
         nb = nbformat.read(NOTEBOOKS / name, as_version=4)
@@ -174,3 +176,34 @@ def test_papermill_with_a_mistyped_parameter_stops_at_the_check(tmp_path):
     )
     assert message in done.stderr
     assert _errors(nb) == [("SpecificationError", message + FIX)]
+
+
+def test_the_kernels_reading_of_parameters_equals_papermills():
+    """check_parameters reads the parameters cell with ast (no papermill in the kernel); on every
+    report notebook and on annotated, unannotated and odd lines it must read what papermill reads."""
+    from papermill.translators import PythonTranslator
+
+    from analysis.reports.matrix import _notebook_parameter, declared_parameters
+
+    sources = [
+        nbformat.read(NOTEBOOKS / name, as_version=4)
+        .cells[
+            next(
+                i
+                for i, c in enumerate(nbformat.read(NOTEBOOKS / name, as_version=4).cells)
+                if "parameters" in c.metadata.get("tags", [])
+            )
+        ]
+        .source
+        for name in REPORTS
+    ]
+    sources.append(
+        'a = 1\nb: float = 2.5  # comment\nc: list = ["x", "y"]\nd: str = "t"\n'
+        "e = None\nf: Optional[int] = None\ng: dict = {'k': 1}\nh = date(2023, 1, 1)\n"
+    )
+    for source in sources:
+        papermill = {
+            p.name: _notebook_parameter(p.name, p.inferred_type_name, p.default)
+            for p in PythonTranslator.inspect({"source": source})
+        }
+        assert declared_parameters(source) == papermill

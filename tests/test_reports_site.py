@@ -155,12 +155,12 @@ def _manifest(site: Path) -> dict:
 def test_first_build_writes_a_manifest_of_its_files(env):
     doc = _manifest(env.site)
     assert doc == {
-        "files": ["index.html"],
+        "files": ["build.html", "index.html"],
         "format": 1,
         "runs": {"alpha": sorted(BUILD_FILES), "beta": sorted(BUILD_FILES)},
         "written_by": "python -m analysis report",
     }
-    assert set(env.files) == {SITE_MARKER, "index.html"} | {
+    assert set(env.files) == {SITE_MARKER, "build.html", "index.html"} | {
         f"{run}/{f}" for run in ("alpha", "beta") for f in BUILD_FILES
     }
     assert _results(env.site, "alpha")["n"] == 1 and _results(env.site, "beta")["n"] == 2
@@ -219,7 +219,8 @@ def test_rebuild_keeps_files_the_build_did_not_make(env, site, capsys):
     for rel in ("NOTES.txt", "assets/x.css", ".git/HEAD", "CNAME"):
         assert (site / rel).read_bytes() == foreign[rel], rel
     assert sorted(p.name for p in site.iterdir()) == sorted(
-        [".analysis-report-site", ".git", "CNAME", "NOTES.txt", "assets", "beta", "index.html"]
+        [".analysis-report-site", ".git", "CNAME", "NOTES.txt", "assets", "beta", "build.html"]
+        + ["index.html"]
     )
 
 
@@ -312,8 +313,9 @@ def test_a_later_build_removes_the_temporary_folders_its_killed_builds_left(env,
     assert (unmarked / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in parent.iterdir()) == ["site", "site.tmp-mine", "site.tmp-other"]
     now = snapshot(site)
-    assert {k: v for k, v in now.items() if k != "index.html"} == {
-        k: v for k, v in before.items() if k != "index.html"
+    pages = ("index.html", "build.html")  # the status pages say "skipped" now
+    assert {k: v for k, v in now.items() if k not in pages} == {
+        k: v for k, v in before.items() if k not in pages
     }
 
 

@@ -60,7 +60,7 @@ def _car(prices: Path, cache: Path, monkeypatch) -> float:
 
     monkeypatch.setenv("ANALYSIS_PRICES_DIR", str(prices))
     monkeypatch.setenv("ANALYSIS_CACHE_DIR", str(cache))
-    res = an.event_study(["NVDA"], event="E08", market="SPY")
+    res = an.event_study(["NVDA"], event="E08", market="SPY-ex-firm", exclude="events,earnings")
     return float(res.car().estimate.loc["NVDA"])
 
 
@@ -70,7 +70,7 @@ def test_edited_price_file_and_another_price_folder_rebuild_the_report(
     folder = _copy_prices(shared_prices_dir, tmp_path / "prices", 1.0)
     out, cache = tmp_path / "site", tmp_path / "cache"
     first = _build(folder, out, cache)
-    assert first["car"] == pytest.approx(-0.06266, abs=5e-5)
+    assert first["car"] == pytest.approx(-0.06893, abs=5e-5)  # SPY-ex-firm, clean estimation
     assert "1 skipped-unchanged" in _build(folder, out, cache)["log"]  # nothing changed yet
 
     # edit one day's prices in the folder: the next build must run again, with the new file

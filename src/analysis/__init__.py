@@ -30,6 +30,8 @@ _SUBMODULES = {
     "models": "analysis.eventstudy.models",
     "inference": "analysis.eventstudy.inference",
     "robustness": "analysis.eventstudy.robustness",
+    "policy": "analysis.eventstudy.policy",
+    "episodes": "analysis.eventstudy.episodes",
     "exposure": "analysis.studies.exposure",
     "factcheck": "analysis.studies.factcheck",
     "hardware": "analysis.studies.hardware",
@@ -39,6 +41,8 @@ _SUBMODULES = {
 _FUNCTIONS = {
     "event_study": "analysis.eventstudy",
     "compare": "analysis.eventstudy",
+    "input_series": "analysis.eventstudy",
+    "model_arguments": "analysis.eventstudy",
     "robustness_grid": "analysis.eventstudy.robustness",
     "peer_group": "analysis.data.events",
     "get_event": "analysis.data.events",

@@ -52,3 +52,12 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, fsync: bool
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, fsync: bool = False) -> None:
     """:func:`atomic_write_bytes` of ``text`` as UTF-8, line ends written as given."""
     atomic_write_bytes(path, text.encode("utf-8"), fsync=fsync)
+
+
+def file_stamp(path: str | os.PathLike[str]) -> int:
+    """The file's modification time in ns, the key under which its parsed content is cached
+    (-1 when it cannot be read: the loader then raises its own clear error)."""
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return -1

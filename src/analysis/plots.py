@@ -219,3 +219,110 @@ def heatmap(
     ax.set_xlabel(columns)
     ax.set_ylabel(index)
     return ax
+
+
+def forest(
+    data: pd.DataFrame,
+    *,
+    y: str,
+    x: str,
+    low: str,
+    high: str,
+    hue: str | None = None,
+    ax: Axes | None = None,
+    fmt: str = "{:+.1%}",
+) -> Axes:
+    """A forest plot: one row per ``y`` label (top to bottom in data order), the point ``x`` with
+    its interval ``low``..``high``; with ``hue`` the groups are drawn side by side in each row."""
+    _need(data, [y, x, low, high] + ([hue] if hue else []), "forest")
+    d = data.reset_index(drop=True)
+    labels = list(dict.fromkeys(d[y]))
+    groups = list(dict.fromkeys(d[hue])) if hue else [None]
+    ax = _ax(ax, figsize=(8, 0.55 * len(labels) + 1.5))
+    colors = sns.color_palette("deep", len(groups))
+    step = 0.28 if len(groups) > 1 else 0.0
+    for k, (group, color) in enumerate(zip(groups, colors, strict=True)):
+        sub = d if group is None else d[d[hue] == group]
+        pos = np.array([labels.index(v) for v in sub[y]]) + (k - (len(groups) - 1) / 2) * step
+        ax.errorbar(
+            sub[x],
+            pos,
+            xerr=[sub[x] - sub[low], sub[high] - sub[x]],
+            fmt="o",
+            color=color,
+            capsize=3,
+            markersize=5,
+            label=str(group) if group is not None else None,
+        )
+    ax.axvline(0, color="0.5", linewidth=0.8)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: fmt.format(v)))
+    ax.set_xlabel(x)
+    if hue:
+        ax.legend(title=hue, loc="best", fontsize="small")
+    return ax
+
+
+def event_time_coefficients(
+    data: pd.DataFrame,
+    *,
+    x: str = "event_week",
+    y: str = "coef",
+    marks=None,
+    band: bool = True,
+    ax=None,
+):
+    """Coefficients with CR1 95% bars and the placebo cards' range as a band; ``marks`` maps a
+    label to an event week drawn as a dashed line."""
+    ax = ax or plt.gca()
+    d = data.sort_values(x)
+    if band and "placebo_low" in d:
+        ax.fill_between(
+            d[x], d["placebo_low"], d["placebo_high"], color="0.85", label="placebo cards' range"
+        )
+    if "cr1_low" in d:
+        ax.errorbar(
+            d[x],
+            d[y],
+            yerr=[d[y] - d["cr1_low"], d["cr1_high"] - d[y]],
+            fmt="o",
+            ms=3,
+            color="C0",
+            ecolor="C0",
+            elinewidth=0.8,
+            label="coefficient, CR1 95% (omits the treated card's own noise)",
+        )
+    else:
+        ax.plot(d[x], d[y], "o", ms=3, color="C0")
+    ax.axhline(0, color="0.3", lw=0.8)
+    for i, (label, wk) in enumerate((marks or {}).items()):
+        ax.axvline(wk, color=f"C{3 + i}", ls="--", lw=1, label=label)
+    ax.set_xlabel("weeks from the rule's publication week")
+    ax.set_ylabel("log price vs controls (ref. week -1)")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def synthetic_gap(
+    data: pd.DataFrame,
+    *,
+    placebo: pd.DataFrame | None = None,
+    x: str = "event_week",
+    y: str = "gap",
+    marks=None,
+    ax=None,
+):
+    """The treated card's synthetic-control gap, with each placebo card's gap in grey."""
+    ax = ax or plt.gca()
+    if placebo is not None and len(placebo):
+        for i, (_, g) in enumerate(placebo.groupby("card")):
+            ax.plot(g[x], g[y], color="0.7", lw=0.9, label="placebo cards" if i == 0 else None)
+    ax.plot(data[x], data[y], color="C0", lw=1.8, marker="o", ms=3, label="treated - synthetic")
+    ax.axhline(0, color="0.3", lw=0.8)
+    for i, (label, wk) in enumerate((marks or {}).items()):
+        ax.axvline(wk, color=f"C{3 + i}", ls="--", lw=1, label=label)
+    ax.set_xlabel("weeks from the rule's publication week")
+    ax.set_ylabel("gap, log points")
+    ax.legend(fontsize="small")
+    return ax

@@ -44,12 +44,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="run matrix (default: notebooks/runs.yaml); notebooks are relative to its folder",
     )
+    p.add_argument(
+        "--list",
+        action="store_true",
+        help="print the runs a build would make (name, title, and the commands that regenerate "
+        "each) and exit without running anything",
+    )
     p.set_defaults(func=_run)
+
+
+def _list(matrix: Path | None) -> int:
+    from analysis import config
+    from analysis.reports.matrix import load_matrix, run_commands
+
+    config.resolve_environment()
+    runs = load_matrix(matrix.absolute() if matrix is not None else None)
+    for run in runs:
+        build, papermill = run_commands(run)
+        print(f"{run.name}: {run.label}\n    {build}\n    {papermill}")
+    print(f"{len(runs)} runs")
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
     from analysis.reports.runner import BuildInterrupted, build_reports
 
+    if args.list:
+        return _list(args.matrix)
     try:
         result = build_reports(
             matrix=args.matrix, out=args.out, only=args.only, jobs=args.jobs, force=args.force

@@ -453,8 +453,21 @@ def resolve_day0(date: object, time_et: object = None, timing: object = None) ->
 
     See the module docstring for the rule. Raises CalendarError for unreadable input, a timing
     that contradicts the clock time, ``intraday`` on a day the market was closed, or a date outside
-    the calendar's range.
+    the calendar's range. Answers are kept for repeated questions (a Day0 is immutable).
     """
+    try:
+        hash((date, time_et, timing))
+    except TypeError:
+        return _resolve_day0(date, time_et, timing)
+    return _resolve_day0_cached(date, time_et, timing)
+
+
+@lru_cache(maxsize=8192)
+def _resolve_day0_cached(date: object, time_et: object, timing: object) -> Day0:
+    return _resolve_day0(date, time_et, timing)
+
+
+def _resolve_day0(date: object, time_et: object, timing: object) -> Day0:
     ev = date if isinstance(date, EventTime) else EventTime.parse(date, time_et, timing)
     day = ev.date
     _check_in_bounds(day, "event date")

@@ -8,11 +8,13 @@ it by the package's one day-0 rule (:func:`analysis.data.calendar.resolve_day0`)
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
 import pandas as pd
 
+from analysis._io import file_stamp
 from analysis.data.calendar import TIMINGS, EventTime, resolve_day0
 from analysis.data.dates import parse_date
 from analysis.data.facts import Col, Schema, _check_unique, _path, read_table
@@ -120,8 +122,15 @@ FILINGS = Schema(
 
 
 def load_earnings(path: str | Path | None = None) -> pd.DataFrame:
-    """Earnings announcements (``data/earnings.csv``), validated; sorted by symbol and date."""
-    frame = read_table(_path(path, EARNINGS.name), EARNINGS)
+    """Earnings announcements (``data/earnings.csv``), validated; sorted by symbol and date.
+    The file is re-read only when it changes (path and modification time as the key)."""
+    p = Path(_path(path, EARNINGS.name))
+    return _load_earnings_cached(str(p), file_stamp(p)).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _load_earnings_cached(path: str, mtime_ns: int) -> pd.DataFrame:
+    frame = read_table(path, EARNINGS)
     return frame.sort_values(["symbol", "announcement_date"], kind="stable").reset_index(drop=True)
 
 
@@ -151,8 +160,14 @@ def earnings_reaction_days(symbol: str, path: str | Path | None = None) -> pd.Da
     announced 2023-05-24 after the close; day 0 2023-05-25". A symbol the table does not cover
     gives an empty frame (the caller says what that means for its use).
     """
-    table = load_earnings(path)
-    rows = table[table["symbol"] == symbol.strip().upper()]
+    p = Path(_path(path, EARNINGS.name))
+    return _reaction_days_cached(symbol.strip().upper(), str(p), file_stamp(p)).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _reaction_days_cached(symbol: str, path: str, mtime_ns: int) -> pd.DataFrame:
+    table = _load_earnings_cached(path, mtime_ns)
+    rows = table[table["symbol"] == symbol]
     records = []
     for _, r in rows.iterrows():
         day0 = resolve_day0(r["announcement_date"], r["time_et"] or None, r["timing"])

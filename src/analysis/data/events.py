@@ -53,7 +53,7 @@ import pandas as pd
 import yaml
 
 from analysis import config
-from analysis._io import atomic_write_text
+from analysis._io import atomic_write_text, file_stamp
 from analysis.data import calendar
 from analysis.data.dates import iso_date_problem
 from analysis.data.vocabulary import CONFIDENCE_WORDS, EVENT_DATE_PRECISIONS
@@ -575,11 +575,7 @@ def event_facts(spec: object, *, allow_imprecise: bool = False) -> pd.DataFrame:
 
 def _registry(path: str | os.PathLike[str] | None) -> dict[str, Event]:
     p = _registry_path(path)
-    try:
-        stamp = p.stat().st_mtime_ns
-    except OSError:
-        stamp = -1  # load_events raises the clear "not found" error
-    return dict(_registry_cached(str(p), stamp))
+    return dict(_registry_cached(str(p), file_stamp(p)))
 
 
 @functools.lru_cache(maxsize=8)
@@ -587,6 +583,11 @@ def _registry_cached(path: str, mtime_ns: int) -> tuple[tuple[str, Event], ...]:
     """The validated registry, re-read only when the file changes (path and mtime as the key)."""
     df = load_events(path)
     return tuple((row["event_id"], Event.from_row(row)) for _, row in df.iterrows())
+
+
+def registry_events(*, path: str | os.PathLike[str] | None = None) -> list[Event]:
+    """Every event of the registry (``data/events.csv``), in file order."""
+    return list(_registry(path).values())
 
 
 def get_event(event_id: str, *, path: str | os.PathLike[str] | None = None) -> Event:
@@ -681,8 +682,15 @@ def _peer_path(path: str | os.PathLike[str] | None) -> Path:
 
 
 def peer_groups(path: str | os.PathLike[str] | None = None) -> dict[str, list[str]]:
-    """Named peer groups from ``data/peer_groups.yaml``: group name -> ticker symbols."""
+    """Named peer groups from ``data/peer_groups.yaml``: group name -> ticker symbols (the file
+    is re-read only when it changes)."""
     p = _peer_path(path)
+    return {name: list(symbols) for name, symbols in _peer_groups_cached(str(p), file_stamp(p))}
+
+
+@functools.lru_cache(maxsize=4)
+def _peer_groups_cached(path: str, mtime_ns: int) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    p = Path(path)
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -709,7 +717,7 @@ def peer_groups(path: str | os.PathLike[str] | None = None) -> dict[str, list[st
         out[str(name)] = list(symbols)
     if problems:
         raise ValidationError(f"{p}: {len(problems)} problem(s) in the peer groups", problems)
-    return out
+    return tuple((name, tuple(symbols)) for name, symbols in out.items())
 
 
 def peer_group(name: str, *, path: str | os.PathLike[str] | None = None) -> list[str]:

@@ -15,7 +15,7 @@ from analysis.eventstudy.design import (
     check_alpha,
 )
 from analysis.eventstudy.results import EventStudyResults
-from analysis.eventstudy.study import compare, event_study
+from analysis.eventstudy.study import compare, event_study, input_series, model_arguments
 from analysis.eventstudy.tables import CARResult, EventDay, TestRow, TestTable
 
 __all__ = [
@@ -32,4 +32,6 @@ __all__ = [
     "check_alpha",
     "compare",
     "event_study",
+    "input_series",
+    "model_arguments",
 ]

@@ -364,8 +364,7 @@ def _registry_windows(
     from analysis.data import events
 
     out: list[Confounder] = []
-    for _, row in events.load_events().iterrows():
-        ev = events.Event.from_row(row)
+    for ev in events.registry_events():
         if ev.event_id in own or ev.unusable_reason() is not None:
             continue
         d0 = ev.day0().day0
@@ -448,6 +447,47 @@ def exclusion_days(
                 days[day] = f"{days[day]}; {why}" if day in days else why
         out[firm] = days
     return out
+
+
+#: Longest gap, in calendar days, between a firm's consecutive earnings announcements (or from a
+#: span's edge to the nearest announcement) that ``exclude="earnings"`` accepts as complete:
+#: quarterly reports come about 91 days apart, rarely more than 100.
+EARNINGS_MAX_GAP_DAYS = 120
+
+
+def check_earnings_coverage(
+    firm: str, announced: Sequence[pd.Timestamp], dates: np.ndarray
+) -> None:
+    """Refuse ``exclude="earnings"`` when the earnings table cannot hold every announcement in the
+    span of ``dates`` (the firm's estimation sample): a gap of more than
+    :data:`EARNINGS_MAX_GAP_DAYS` between consecutive known reaction days, or between the span's
+    first or last day and the nearest known one, means quarters are missing, and the cleaning would
+    silently keep their reaction days."""
+    span = pd.DatetimeIndex(dates[~pd.isna(dates)])
+    if span.empty:
+        return
+    first, last = span.min(), span.max()
+    known = sorted(pd.Timestamp(d) for d in announced)
+    inside = [d for d in known if first <= d <= last]
+    before = [d for d in known if d < first]
+    after = [d for d in known if d > last]
+    marks = ([before[-1]] if before else [first]) + inside + ([after[0]] if after else [last])
+    for a, b in zip(marks, marks[1:], strict=False):
+        if (b - a).days > EARNINGS_MAX_GAP_DAYS:
+            raise SpecificationError(
+                f"exclude='earnings': the earnings table (data/earnings.csv) has no {firm} "
+                f"announcement between {a:%Y-%m-%d} and {b:%Y-%m-%d} ({(b - a).days} days), inside "
+                f"the estimation sample {first:%Y-%m-%d}..{last:%Y-%m-%d}; quarters are missing, "
+                "so their reaction days would stay in the fit. Add the missing dates with a source, "
+                "or leave 'earnings' out"
+            )
+
+
+def check_earnings_exclusion(design: EventDesign) -> None:
+    """:func:`check_earnings_coverage` for every firm of ``design`` on its estimation sample."""
+    for i, firm in enumerate(design.firms):
+        keep = design.est_keep[i] if design.est_keep is not None else slice(None)
+        check_earnings_coverage(firm, list(_earnings_days(firm)), design.est_dates[i][keep])
 
 
 #: Columns of :func:`confounder_table`.

@@ -27,6 +27,7 @@ from analysis._summary import Summary, SummaryMixin
 from analysis.data import calendar
 from analysis.errors import AnalysisError, DataError, SpecificationError
 from analysis.eventstudy import inference
+from analysis.eventstudy.benchmarks import parse_benchmark
 from analysis.eventstudy.design import Window, as_window, check_windows
 from analysis.eventstudy.models import make_spec
 from analysis.eventstudy.returns import ReturnKind, returns_from_prices
@@ -48,6 +49,7 @@ EPISODE_COLUMNS: tuple[str, ...] = (
     "pvalue",
     "pvalue_holm",
     "pvalue_bh",
+    "sq_pvalue",
 )
 
 
@@ -309,21 +311,28 @@ def episodes(
     w = as_window(window, "event")
     est = as_window(estimation, "estimation")
     check_windows(est, w)
-    spec = make_spec(model, normalize_symbol(market) if market else market, factors)
+    bench = parse_benchmark(market) if model in ("market_model", "market_adjusted") else None
+    base = bench.label if bench is not None else normalize_symbol(market) if market else market
+    spec = make_spec(model, base, factors)
     day0s = registry_day0s(events)
     eps = merge_episodes({e: d.day0 for e, d in day0s.items()}, w)
-    needed = list(dict.fromkeys([sym, *spec.factors]))
+    inputs = bench.symbols([sym]) if bench is not None else spec.factors
+    needed = list(dict.fromkeys([sym, *inputs]))
     given = None if prices is None else prices.rename(columns=lambda c: str(c).upper())
     px = (adj_close(needed) if given is None else given.reindex(columns=needed)).dropna(how="all")
     empty = [s for s in needed if s not in px.columns or px[s].isna().all()]
     if empty:
         source = "the prices given" if given is not None else "the price cache"
         raise DataError(f"{sym} episodes: {source} hold no prices for {', '.join(empty)}")
-    rets = returns_from_prices(
-        px,
-        kind=cast(ReturnKind, return_kind),  # returns_from_prices rejects any other kind
-        sessions=calendar.sessions(px.index.min(), px.index.max()),
-    )
+    sessions = calendar.sessions(px.index.min(), px.index.max())
+    kind = cast(ReturnKind, return_kind)  # returns_from_prices rejects any other kind
+    rets = returns_from_prices(px, kind=kind, sessions=sessions)
+    if bench is not None:  # the stacked regression's regressor: the firm's own benchmark series
+        simple = (
+            rets if kind == "simple" else returns_from_prices(px, kind="simple", sessions=sessions)
+        )
+        series = bench.returns(simple, [sym])[sym]
+        rets = rets.assign(**{bench.label: np.log1p(series) if kind == "log" else series})
 
     rows = []
     for ep in eps:
@@ -346,6 +355,7 @@ def episodes(
                 f"{calendar.format_window(ep.window)}): {exc}"
             ) from None
         cr = res.car()
+        sq = res.firm_tests(dummy=False).to_frame().loc[(sym, "sq"), "pvalue"]
         raw = rets[sym].get(ep.day0, np.nan)
         rows.append(
             {
@@ -360,6 +370,7 @@ def episodes(
                 "tstat": float(cr.tstat[sym]),
                 "dof": float(cr.dof[sym]),
                 "pvalue": float(cr.pvalue[sym]),
+                "sq_pvalue": float(sq),
             }
         )
     frame = pd.DataFrame(rows).set_index("episode")

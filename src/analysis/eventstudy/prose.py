@@ -34,6 +34,9 @@ def headline(res: EventStudyResults, window: Window | str | None = None) -> dict
         "car_window": calendar.format_window(cr.window),
         "n_firms": len(res.firms),
     }
+    if res.exclude is not None:
+        out["exclude"] = ",".join(x if isinstance(x, str) else f"{x.date()}" for x in res.exclude)
+        out["n_excluded"] = len(res.excluded)
     ft = res.firm_tests(window).applicable().to_frame()
     if len(res.firms) == 1:
         firm = res.firms[0]

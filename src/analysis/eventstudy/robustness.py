@@ -41,6 +41,7 @@ def robustness_grid(
     factor_base: str = "SPY",
     prices: pd.DataFrame | None = None,
     ex_firm: bool = False,
+    exclude: str | Sequence[object] | None = None,
 ) -> pd.DataFrame:
     """CAR, its exact standard error, t and p for every specification.
 
@@ -48,7 +49,9 @@ def robustness_grid(
     the firm that apply to every firm (:func:`analysis.eventstudy.benchmarks.applicable`):
     ``peers-ex-firm:GROUP`` for a peer group holding all the firms and ``SPY-ex-firm`` when
     every firm has cited S&P 500 weights. Off by default, so the default grid (and the shares
-    reports compute from it) stays as it was.
+    reports compute from it) stays as it was. ``exclude`` is passed to every
+    :func:`~analysis.eventstudy.study.event_study` of the grid, so each specification is fitted
+    on the same cleaned estimation window as the study it checks.
 
     ``factor_model`` is run as ``factor_base`` plus each other benchmark (e.g. SPY + SOXX);
     ``constant_mean`` ignores the benchmark and appears once per window and estimation length.
@@ -109,6 +112,7 @@ def robustness_grid(
                 estimation=est_w,
                 window=win_w,
                 prices=prices,
+                exclude=exclude,
             )
             cr = res.car()  # per-firm CARs; the cross-section tests are computed only if asked
             sq = res.firm_tests(dummy=False).to_frame().xs("sq", level="test")["pvalue"]

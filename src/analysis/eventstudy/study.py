@@ -16,7 +16,7 @@ trading days relative to day 0, which must not overlap; missing returns are drop
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ from analysis.eventstudy.design import (
     as_symbols,
     as_window,
     build_design,
+    check_earnings_exclusion,
     check_windows,
     exclusion_days,
     parse_exclude,
@@ -201,6 +202,8 @@ def event_study(
         excluded = exclusion_days(items, resolved, evt_w, rets.index)
     pairs = [(s, resolved[s][1]) for s in syms]
     design = build_design(rets, pairs, spec, est_w, evt_w, excluded, firm_factors)
+    if items is not None and "earnings" in items:
+        check_earnings_exclusion(design)
     fit = fit_arrays(
         design.y_est,
         design.X_est,
@@ -224,6 +227,37 @@ def event_study(
         event=registry_event,
         exclude=items,
     )
+
+
+def model_arguments(
+    model: str, market: str | None, factors: Sequence[str] | None
+) -> dict[str, Any]:
+    """The ``model``, ``market`` and ``factors`` arguments of :func:`event_study` for a model,
+    keeping only what the model uses: ``market`` for the market model and market-adjusted
+    returns, ``factors`` for the factor model, neither for the constant-mean model. Reports and
+    notebooks take all three as parameters and pass them through this."""
+    return {
+        "model": model,
+        "market": market if model in ("market_model", "market_adjusted") else None,
+        "factors": list(factors or []) if model == "factor_model" else None,
+    }
+
+
+def input_series(
+    symbols: str | Sequence[str],
+    model: str = "market_model",
+    market: str | None = "SPY",
+    factors: Sequence[str] | None = None,
+) -> list[str]:
+    """Every price series a study of ``symbols`` reads: the firms, then the model's regressors
+    (a benchmark without the firm stands for the series it is built from)."""
+    syms = as_symbols(symbols)
+    args = model_arguments(model, market, factors)
+    regressors: list[str] = list(args["factors"] or [])
+    if args["market"] is not None:
+        bench = parse_benchmark(args["market"])
+        regressors += bench.symbols(syms) if bench is not None else [args["market"]]
+    return list(dict.fromkeys([*syms, *regressors]))
 
 
 def _with_benchmark(

@@ -64,6 +64,7 @@ class RunTask:
     cwd: str
     timeout: float
     dest: str
+    commands: tuple[str, ...] = ()  # shell commands that regenerate the run (shown on its page)
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,12 @@ def _execute_one(task: RunTask) -> RunOutcome:
     try:
         if nb is not None:
             page = site.render_run_page(
-                nb, name=task.name, title=task.title, status=status, error=message
+                nb,
+                name=task.name,
+                title=task.title,
+                status=status,
+                error=message,
+                commands=task.commands,
             )
         else:
             page = site.render_missing_notebook_page(

@@ -10,6 +10,8 @@ The file is a YAML list; each entry is one run::
         symbols: [NVDA]
         event: "2023-10-17"
 
+An entry with ``for_each`` stands for one run per registry event (:mod:`analysis.reports.derived`).
+
 Everything is checked before anything runs: unknown keys, duplicate names, missing notebooks,
 and every parameter against the notebook's ``parameters`` cell as papermill reads it
 (:func:`papermill.inspect_notebook`): a name the notebook does not declare is an error (papermill
@@ -40,7 +42,7 @@ from analysis.errors import ValidationError
 
 NAME_PATTERN = re.compile(r"[a-z0-9_-]+")
 DEFAULT_TIMEOUT = 600
-RUN_KEYS = ("name", "notebook", "parameters", "title", "timeout")
+RUN_KEYS = ("name", "notebook", "parameters", "title", "timeout", "front_page")
 _REQUIRED_KEYS = ("name", "notebook")
 #: Parameters whose names end so name a file or folder (resolved against the working directory).
 PATH_SUFFIXES = ("_dir", "_file", "_path")
@@ -71,6 +73,8 @@ class Run:
     parameters: Mapping[str, Any] = field(default_factory=dict, hash=False)
     title: str = ""
     timeout: float = DEFAULT_TIMEOUT
+    #: its page is also the site's front page (``<site>/index.html``)
+    front_page: bool = False
 
     @property
     def notebook_path(self) -> Path:
@@ -79,6 +83,33 @@ class Run:
     @property
     def label(self) -> str:
         return self.title or self.name
+
+
+def run_commands(run: Run) -> tuple[str, str]:
+    """The two shell commands that regenerate ``run``, from the project folder: the build's
+    (``python -m analysis report --only NAME``) and plain papermill's. String parameters go as
+    ``-r`` (raw, never re-typed), numbers and booleans as ``-p``, lists and mappings as ``-y``."""
+    import shlex
+
+    import yaml
+
+    build = f"python -m analysis report --only {run.name}"
+    if run.notebooks_dir.resolve() != config.notebooks_dir().resolve():
+        build += f" --matrix {shlex.quote(str(run.notebooks_dir / 'runs.yaml'))}"
+    try:
+        nb = run.notebook_path.resolve().relative_to(config.project_root().resolve()).as_posix()
+    except ValueError:
+        nb = str(run.notebook_path)
+    words = ["papermill", shlex.quote(nb), f"{run.name}.ipynb"]
+    for key, value in run.parameters.items():
+        if isinstance(value, str):
+            words += ["-r", key, shlex.quote(value)]
+        elif isinstance(value, bool | int | float):
+            words += ["-p", key, str(value)]
+        else:
+            text = yaml.safe_dump({key: value}, default_flow_style=True).strip()
+            words += ["-y", shlex.quote(text)]
+    return build, " ".join(words)
 
 
 # --------------------------------------------------------------------------- parameters cell
@@ -186,13 +217,31 @@ def notebook_parameters(path: Path) -> dict[str, NotebookParameter]:
 
 
 def declared_parameters(source: str) -> dict[str, NotebookParameter]:
-    """The parameters a ``parameters`` cell's source declares, as papermill reads them."""
-    from papermill.translators import PythonTranslator
-
-    return {
-        p.name: _notebook_parameter(p.name, p.inferred_type_name, p.default)
-        for p in PythonTranslator.inspect({"source": source})
-    }
+    """The parameters a ``parameters`` cell's source declares: each top-level ``name = value``
+    or ``name: type = value`` on one line, with its annotation and default, read with
+    :mod:`ast` (the kernel checks its parameters without importing papermill; a test keeps this
+    equal to :func:`papermill.inspect_notebook` on every report notebook)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    out: dict[str, NotebookParameter] = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+            name, annotation = node.target.id, ast.get_source_segment(source, node.annotation)
+        elif (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            name, annotation = node.targets[0].id, None
+        else:
+            continue
+        value = ast.get_source_segment(source, node.value) if node.value else None
+        if value is None or node.lineno != node.end_lineno:
+            continue  # papermill reads one line per parameter
+        out[name] = _notebook_parameter(name, annotation or "None", value)
+    return out
 
 
 def _parameters_cell_source(path: Path) -> str | None:
@@ -378,19 +427,35 @@ def load_matrix(path: str | Path | None = None) -> list[Run]:
             f"{path}: the run matrix must be a YAML list of runs (entries starting with '- name:'),"
             f" got a {_kind_of(raw)}"
         )
+    from analysis.reports.derived import expand
+
     lines = _entry_lines(text)
     base = path.parent.resolve()
     cwd = Path.cwd()
     problems: list[str] = []
-    runs: list[Run] = []
-    seen: dict[str, int] = {}
-    param_cache: dict[Path, dict[str, NotebookParameter] | str] = {}
+    entries: list[tuple[Any, str]] = []
     for i, entry in enumerate(raw):
         line = lines[i] if i < len(lines) else None
         where = f"entry {i + 1}" + (f", line {line}" if line else "")
-        run = _validate_entry(entry, where, base, cwd, seen, i, param_cache, problems)
+        if isinstance(entry, dict) and "for_each" in entry:
+            entries += [
+                (e, f"{where}, for_each {entry['for_each']}")
+                for e in expand(entry, where, problems)
+            ]
+        else:
+            entries.append((entry, where))
+    runs: list[Run] = []
+    seen: dict[str, str] = {}
+    param_cache: dict[Path, dict[str, NotebookParameter] | str] = {}
+    for entry, where in entries:
+        run = _validate_entry(entry, where, base, cwd, seen, param_cache, problems)
         if run is not None:
             runs.append(run)
+    fronts = [r.name for r in runs if r.front_page]
+    if len(fronts) > 1:
+        problems.append(
+            f"front_page: true is set on {', '.join(fronts)}; one run can be the front page"
+        )
     if problems:
         count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
         raise RunMatrixError(f"{path}: {count} in the run matrix; nothing was run", problems)
@@ -402,8 +467,7 @@ def _validate_entry(
     where: str,
     base: Path,
     cwd: Path,
-    seen: dict[str, int],
-    index: int,
+    seen: dict[str, str],
     param_cache: dict[Path, dict[str, NotebookParameter] | str],
     problems: list[str],
 ) -> Run | None:
@@ -435,10 +499,10 @@ def _validate_entry(
             )
         elif name in seen:
             problems.append(
-                f"{who}: key 'name': duplicate name '{name}', already used by entry {seen[name] + 1}"
+                f"{who}: key 'name': duplicate name '{name}', already used by {seen[name]}"
             )
         else:
-            seen[name] = index
+            seen[name] = where
     title = entry.get("title", "")
     if title is None or not isinstance(title, str):
         problems.append(f"{who}: key 'title': must be a string, got {_describe(title)}")
@@ -446,6 +510,11 @@ def _validate_entry(
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
         problems.append(
             f"{who}: key 'timeout': must be a positive number of seconds, got {_describe(timeout)}"
+        )
+    front_page = entry.get("front_page", False)
+    if not isinstance(front_page, bool):
+        problems.append(
+            f"{who}: key 'front_page': must be true or false, got {_describe(front_page)}"
         )
     parameters = entry.get("parameters", {})
     if parameters is None:
@@ -475,6 +544,7 @@ def _validate_entry(
         parameters=MappingProxyType(dict(parameters)),
         title=title,
         timeout=float(timeout) if isinstance(timeout, float) else timeout,
+        front_page=front_page,
     )
 
 

@@ -49,10 +49,12 @@ from analysis.reports.fingerprint import (
     environment_components,
     run_fingerprint,
 )
-from analysis.reports.matrix import Run, _suggest, load_matrix
+from analysis.reports.matrix import Run, _suggest, load_matrix, run_commands
 from analysis.reports.sitefolder import (
+    ROOT_PAGES,
     SITE_MARKER,
     _check_foreign_folder,
+    _check_foreign_root_pages,
     _check_out,
     _commit,
     _make_temp,
@@ -104,6 +106,7 @@ def _task(run: Run, dest: Path) -> RunTask:
         cwd=str(run.notebooks_dir),
         timeout=run.timeout,
         dest=str(dest),
+        commands=run_commands(run),
     )
 
 
@@ -164,6 +167,7 @@ def _build_locked(
     with signals.deferred():
         _remove_stale_temps(out)
     old = _read_manifest(out)
+    _check_foreign_root_pages(out, old)
     names = {r.name for r in runs}
     for r in runs:
         if r.name not in old.runs:
@@ -206,7 +210,7 @@ def _build_locked(
                     text = run_fingerprint(r.notebook_path, r.parameters, r.label, after)
                     atomic_write_text(tmp / r.name / FINGERPRINT_FILE, text)
         entries = []
-        manifest = _Manifest(["index.html"])
+        manifest = _Manifest(list(ROOT_PAGES))
         for r in runs:
             folder = tmp / r.name if r.name in built else out / r.name
             if r.name not in outcomes:
@@ -220,7 +224,12 @@ def _build_locked(
                 manifest.runs[r.name] = old.runs[r.name]
         from analysis.reports.site import render_index
 
-        atomic_write_text(tmp / "index.html", render_index(entries))
+        status_page = render_index(entries)
+        front = _front_page(
+            runs, entries, {r.name: tmp / r.name if r.name in built else out / r.name for r in runs}
+        )
+        atomic_write_text(tmp / "index.html", front or status_page)
+        atomic_write_text(tmp / "build.html", status_page)
         atomic_write_text(tmp / SITE_MARKER, manifest.dumps())
         with signals.deferred():
             kept = _commit(tmp, out, built, removed, old)
@@ -242,6 +251,20 @@ def _build_locked(
         raise BuildInterrupted(signals.pending, out, site_written=True)
     ordered = tuple(outcomes[r.name] for r in runs)
     return BuildResult(out, ordered, time.perf_counter() - started, tuple(removed))
+
+
+def _front_page(
+    runs: Sequence[Run], entries: Sequence[Any], folders: dict[str, Path]
+) -> str | None:
+    """The site's front page from the run marked ``front_page`` (None when there is none, or
+    its page is missing or failed: the build status is the front page then)."""
+    from analysis.reports.frontpage import front_page_html
+
+    for run, entry in zip(runs, entries, strict=True):
+        page = folders[run.name] / "index.html"
+        if run.front_page and entry.error is None and entry.has_results and page.is_file():
+            return front_page_html(page.read_text(encoding="utf-8"), run.name, entries)
+    return None
 
 
 def _index_entry(

@@ -36,13 +36,17 @@ _HEADER_CSS = (
     "<style>.analysis-nav{font-family:system-ui,sans-serif;padding:.6em 1em;margin-bottom:1em;"
     "border-bottom:1px solid #ccc;background:#f6f8fa}.analysis-nav a{margin-right:1em}"
     ".analysis-nav .failed{color:#b00020;font-weight:bold}"
+    ".analysis-nav details{margin-top:.4em}.analysis-nav pre{margin:.3em 0;white-space:pre-wrap}"
     # a wide table scrolls inside the page instead of being cut off at the window's edge
     ".jp-RenderedHTMLCommon table{display:block;max-width:100%;overflow-x:auto}</style>"
 )
 
 
-def run_header_html(*, name: str, title: str, status: str, error: str | None) -> str:
-    """The bar at the top of a run page: back link, title, status (and error)."""
+def run_header_html(
+    *, name: str, title: str, status: str, error: str | None, commands: Sequence[str] = ()
+) -> str:
+    """The bar at the top of a run page: back link, title, status (and error), and the
+    commands that regenerate the run."""
     esc = html.escape
     parts = [
         _HEADER_CSS,
@@ -54,12 +58,22 @@ def run_header_html(*, name: str, title: str, status: str, error: str | None) ->
     ]
     if status == "failed":
         parts.append(f'<p class="failed">This run failed: {esc(error or "see below")}</p>')
+    if commands:
+        parts.append('<details class="regenerate"><summary>Regenerate this page</summary>')
+        parts += [f"<pre>{esc(c)}</pre>" for c in commands]
+        parts.append("</details>")
     parts.append("</nav>")
     return "".join(parts)
 
 
 def render_run_page(
-    nb: Any, *, name: str, title: str, status: str, error: str | None = None
+    nb: Any,
+    *,
+    name: str,
+    title: str,
+    status: str,
+    error: str | None = None,
+    commands: Sequence[str] = (),
 ) -> str:
     """HTML of an executed notebook without code cells, with the run header on top."""
     from jinja2 import DictLoader
@@ -75,7 +89,9 @@ def render_run_page(
     exporter.template_file = "analysis_run.html.j2"
     resources = {
         "metadata": {"name": title},
-        "analysis_header": run_header_html(name=name, title=title, status=status, error=error),
+        "analysis_header": run_header_html(
+            name=name, title=title, status=status, error=error, commands=commands
+        ),
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body

@@ -27,6 +27,8 @@ SITE_MARKER = ".analysis-report-site"
 TEMP_MARKER = ".analysis-report-build"
 MANIFEST_FORMAT = 1
 RUN_FILES = ("executed.ipynb", "index.html", "results.json")
+#: Pages at the site's root: the front page and the build status.
+ROOT_PAGES = ("index.html", "build.html")
 #: Files a build writes in a run's folder (replaced by a rebuild, whatever the manifest says).
 BUILD_FILES = (*RUN_FILES, FINGERPRINT_FILE)
 
@@ -225,9 +227,21 @@ def _commit(
             kept[name] = others
         else:
             dest.rmdir()
-    os.replace(tmp / "index.html", out / "index.html")
+    for page in ROOT_PAGES:
+        os.replace(tmp / page, out / page)
     os.replace(tmp / SITE_MARKER, out / SITE_MARKER)
     return kept
+
+
+def _check_foreign_root_pages(out: Path, old: _Manifest) -> None:
+    """Refuse to overwrite a root page the build did not make (a user's own ``build.html``)."""
+    for page in ROOT_PAGES:
+        path = out / page
+        if page not in old.files and (path.exists() or path.is_symlink()) and old.files:
+            raise ReportBuildError(
+                f"{path} exists and was not made by the report build; move it out of {out} "
+                "(the build writes the site's build status there)"
+            )
 
 
 def _check_foreign_folder(name: str, dest: Path) -> None:

@@ -1,26 +1,23 @@
-"""Fact-check of the article's numeric claims against prices and the cited fact tables.
+"""The checks of the fact-check: one small pure function per kind of claim, and their tolerances.
 
-One row per claim of ``data/article_claims.csv``: the quote, its gloss, the check computed from
-the data, a verdict (``consistent`` / ``inconsistent`` / ``not verifiable``) with the tolerance
-used, and the sources. Each check is a small pure function; :func:`check_claims` dispatches on the
-claim's ``check`` column; :func:`run_factcheck` is the I/O edge that loads everything.
+Each check takes a claim (a row of ``data/article_claims.csv``) and the :class:`Inputs` frames
+and returns the row's ``check`` text, ``computed`` figure, ``verdict``, ``tolerance``, ``source``
+and ``detail``: the numbers behind the verdict by name, from which the findings are worded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from analysis._summary import Summary, SummaryMixin
 from analysis.data.facts import parse_approx_date
 from analysis.errors import DataError, SpecificationError
 from analysis.studies.exposure import china_share_series, market_value_change
 from analysis.studies.hardware import fx_at, position_gain
 
-__all__ = ["FactCheck", "check_claims", "run_factcheck"]
+__all__ = ["CHECKS", "CONSISTENT", "INCONSISTENT", "NOT_VERIFIABLE", "Inputs"]
 
 CONSISTENT, INCONSISTENT, NOT_VERIFIABLE = "consistent", "inconsistent", "not verifiable"
 
@@ -62,13 +59,15 @@ class Inputs:
     hardware: pd.DataFrame
 
 
-def _row(check: str, computed, verdict: str, tolerance: str, source: str) -> dict:
+def _row(check: str, computed, verdict: str, tolerance: str, source: str, **detail: object) -> dict:
+    """One checked claim; ``detail`` names the numbers behind the verdict (for the findings)."""
     return {
         "check": check,
         "computed": computed,
         "verdict": verdict,
         "tolerance": tolerance,
         "source": source,
+        "detail": detail,
     }
 
 
@@ -80,7 +79,7 @@ def _market_row(c: pd.Series, inp: Inputs) -> pd.Series:
     return m.iloc[0]
 
 
-def _within_relative(text: str, claimed: float, r: pd.Series, tol: float) -> dict:
+def _within_relative(text: str, claimed: float, r: pd.Series, tol: float, **detail: object) -> dict:
     """Verdict row: the claim within ``tol`` (relative) of the market_context row ``r``."""
     ok = abs(claimed / r["value"] - 1) <= tol
     return _row(
@@ -89,6 +88,7 @@ def _within_relative(text: str, claimed: float, r: pd.Series, tol: float) -> dic
         CONSISTENT if ok else INCONSISTENT,
         f"within {tol:.0%}",
         f"market_context.csv ({r['source_url'].split(' ')[0]})",
+        **detail,
     )
 
 
@@ -146,6 +146,12 @@ def check_nvda_price(c: pd.Series, ohlc: pd.DataFrame) -> dict:
         verdict,
         f"|claim - close| <= ${TOL_PRICE_USD:.2f}",
         "Yahoo NVDA daily OHLC in quoted (pre-2024-split) units",
+        date=d,
+        close=close,
+        low=float(day["low"]),
+        high=float(day["high"]),
+        matches=tuple(matches),
+        within_range=within,
     )
 
 
@@ -188,6 +194,13 @@ def check_market_value_change(c: pd.Series, inp: Inputs) -> dict:
         verdict,
         f"within {TOL_REL_MV:.0%} of the computed fall",
         "Yahoo NVDA quoted closes; shares_outstanding.csv (NVIDIA 10-Q cover)",
+        start=pd.Timestamp(t0),
+        end=pd.Timestamp(t1),
+        fall_bn=fall,
+        own_prices_fall_bn=own,
+        own_prices_match=abs(claimed / own - 1) <= TOL_REL_MV,
+        price_claims=tuple(same["claim_id"]),
+        tolerance_rel=TOL_REL_MV,
     )
 
 
@@ -299,6 +312,7 @@ def check_hardware_price(c: pd.Series, inp: Inputs) -> dict:
         highs.append(hi)
         parts.append(text)
     env_lo, env_hi = min(lows), max(highs)
+    n_obs = len(obs)
     ok = lo_c <= env_hi * (1 + TOL_REL_HW) and hi_c >= env_lo * (1 - TOL_REL_HW)
     text = (
         f"claim {lo_c:,.0f}-{hi_c:,.0f} {cur}; independent {c['subject']} prices "
@@ -316,6 +330,10 @@ def check_hardware_price(c: pd.Series, inp: Inputs) -> dict:
         CONSISTENT if ok else INCONSISTENT,
         f"claim overlaps the envelope widened by {TOL_REL_HW:.0%}; window +-{win.days} days",
         "hardware_prices.csv" + ("; market_context.csv" if extra else ""),
+        independent_low=env_lo,
+        independent_high=env_hi,
+        independent_n=n_obs,
+        currency=cur,
     )
 
 
@@ -350,6 +368,9 @@ def check_position_gain(c: pd.Series, inp: Inputs) -> dict:
         CONSISTENT if ok else INCONSISTENT,
         "strict: computed gain > claimed threshold",
         "article_claims.csv; Yahoo CNY=X",
+        inputs=(str(cost_c["claim_id"]), str(mark_c["claim_id"])),
+        gain=float(gain),
+        units=ARTICLE_A800_UNITS,
     )
 
 
@@ -384,6 +405,14 @@ def check_china_share(c: pd.Series, inp: Inputs) -> dict:
         CONSISTENT if ok else INCONSISTENT,
         f"+-{TOL_PP_SHARE:g} percentage points ('约四成' = about 40%)",
         "revenue_geography.csv (NVIDIA 10-K)",
+        year=year,
+        fiscal_year=fy,
+        share_pct=share,
+        previous_fiscal_year=prev.iloc[0]["fiscal_year"] if len(prev) else None,
+        previous_share_pct=100 * float(prev.iloc[0]["share"]) if len(prev) else None,
+        claimed_pct=claimed,
+        basis=r["basis"],
+        tolerance_pp=TOL_PP_SHARE,
     )
 
 
@@ -403,7 +432,16 @@ def check_market_figure(c: pd.Series, inp: Inputs) -> dict:
         f"{r['currency']} {r['unit']}; claim {v:g}"
         + (f"; the claim equals the {', '.join(same['period'])} figure" if len(same) else "")
     )
-    return _within_relative(text, v, r, TOL_REL_MARKET)
+    return _within_relative(
+        text,
+        v,
+        r,
+        TOL_REL_MARKET,
+        publisher=r["publisher"],
+        period=r["period"],
+        value=float(r["value"]),
+        same_value_periods=tuple(same["period"]),
+    )
 
 
 def check_share_threshold(c: pd.Series, inp: Inputs) -> dict:
@@ -431,6 +469,10 @@ def check_share_threshold(c: pd.Series, inp: Inputs) -> dict:
         CONSISTENT if ok else INCONSISTENT,
         "strict: share > threshold, for both ratios",
         "market_context.csv (SIA)",
+        own_pct=100 * own,
+        publisher_pct=100 * pub,
+        threshold_pct=100 * thr,
+        inputs=(str(num_c["claim_id"]), str(den_c["claim_id"])),
     )
 
 
@@ -475,135 +517,3 @@ CHECKS = {
     "per_company": check_per_company,
     "not_verifiable": check_not_verifiable,
 }
-
-
-@dataclass(frozen=True, repr=False)
-class FactCheck(SummaryMixin):
-    """The fact-check table (one row per claim)."""
-
-    table: pd.DataFrame
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
-
-    @property
-    def verdicts(self) -> pd.Series:
-        return self.table.set_index("claim_id")["verdict"]
-
-    def select(self, claim_ids: str | Sequence[str]) -> pd.DataFrame:
-        """The rows of ``claim_ids`` (a string is one id), in that order, indexed by claim id;
-        an unknown id is an error listing the valid ones."""
-        valid = list(self.table["claim_id"])
-        if isinstance(claim_ids, str):
-            ids = [claim_ids]
-        elif isinstance(claim_ids, Iterable):
-            ids = list(claim_ids)
-        else:
-            raise SpecificationError(
-                f"claim ids must be a list such as ['C01', 'C03'], got {claim_ids!r}; "
-                f"valid claim ids: {', '.join(valid)}"
-            )
-        if not ids:
-            raise SpecificationError(f"no claim ids given; valid claim ids: {', '.join(valid)}")
-        unknown = [c for c in ids if c not in valid]
-        if unknown:
-            raise SpecificationError(
-                f"unknown claim id(s) {', '.join(map(str, unknown))}; "
-                f"valid claim ids: {', '.join(valid)}"
-            )
-        return self.table.set_index("claim_id").loc[ids]
-
-    def _build_summary(self) -> Summary:
-        counts = self.table["verdict"].value_counts()
-        out = Summary("Fact check").header(
-            [("Claims", str(len(self.table)))] + [(str(k), str(v)) for k, v in counts.items()]
-        )
-        lines = [
-            f"{r['claim_id']} [{r['verdict']}] {r['quantity']}: {r['check']}"
-            for _, r in self.table.iterrows()
-        ]
-        shown = self.table[list(SUMMARY_COLUMNS)].set_index("claim_id")
-        return out.table(shown, "Claims:", text="\n".join(lines))
-
-
-#: Columns of the fact-check table shown in the summary's HTML.
-SUMMARY_COLUMNS = (
-    "claim_id",
-    "quote_zh",
-    "gloss_en",
-    "claimed",
-    "check",
-    "verdict",
-    "tolerance",
-    "source",
-)
-
-
-def _claimed_text(c: pd.Series) -> str:
-    cur = f" {c['currency']}" if c["currency"] else ""
-    if c["qualifier"] == "range":
-        return f"{c['claimed_low']:,.6g}-{c['claimed_high']:,.6g}{cur} {c['unit']}"
-    q = {"approx": "~", "more_than": "> ", "at_least": ">= "}.get(c["qualifier"], "")
-    v = float(c["claimed_value"])
-    num = f"{v:,.0f}" if v == round(v) and abs(v) < 1e15 else f"{v:,.6g}"
-    return f"{q}{num}{cur} {c['unit']}"
-
-
-def check_claims(
-    claims: pd.DataFrame,
-    *,
-    ohlc: pd.DataFrame,
-    fx: pd.Series,
-    revenue: pd.DataFrame,
-    peers: pd.DataFrame,
-    market: pd.DataFrame,
-    shares: pd.DataFrame,
-    hardware: pd.DataFrame,
-) -> FactCheck:
-    """Run every claim's check. ``ohlc``: NVDA open/high/low/close in quoted units (DatetimeIndex);
-    ``fx``: CNY per USD. Unknown check kinds raise :class:`SpecificationError`."""
-    ohlc = ohlc.sort_index()
-    ohlc.index = pd.DatetimeIndex(ohlc.index)
-    inp = Inputs(claims, ohlc, fx, revenue, peers, market, shares, hardware)
-    rows = []
-    for _, c in claims.iterrows():
-        fn = CHECKS.get(c["check"])
-        if fn is None:
-            raise SpecificationError(
-                f"claim {c['claim_id']}: unknown check {c['check']!r}; known: {', '.join(CHECKS)}"
-            )
-        res = fn(c, inp)
-        rows.append(
-            {
-                "claim_id": c["claim_id"],
-                "quote_zh": c["quote_zh"],
-                "gloss_en": c["gloss_en"],
-                "quantity": c["quantity"],
-                "claimed": _claimed_text(c),
-                **res,
-            }
-        )
-    return FactCheck(pd.DataFrame(rows))
-
-
-def run_factcheck(start: str = "2023-03-01", end: str = "2023-12-31") -> FactCheck:
-    """Load the claims, the fact tables and the prices (NVDA, CNY=X) and run every check."""
-    from analysis.data import facts, prices
-
-    hist = prices.load_history("NVDA", start=start, end=end)
-    quoted = prices.quoted_close("NVDA", start, end)
-    factor = (quoted / hist["close"]).reindex(hist.index)
-    ohlc = hist[["open", "high", "low", "close"]].mul(factor, axis=0)
-    fx = prices.close(["CNY=X"], start, end)
-    if isinstance(fx, pd.DataFrame):
-        fx = fx.iloc[:, 0]
-    return check_claims(
-        facts.load_article_claims(),
-        ohlc=ohlc,
-        fx=fx,
-        revenue=facts.load_revenue_geography(),
-        peers=facts.load_peers_exposure(),
-        market=facts.load_market_context(),
-        shares=facts.load_shares_outstanding(),
-        hardware=facts.load_hardware_prices(),
-    )

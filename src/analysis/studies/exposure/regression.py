@@ -1,17 +1,15 @@
-"""China revenue exposure: Nvidia's revenue by region, the market's verdict per event, and a
-cross-section of abnormal returns on China exposure.
+"""Cross-section of event abnormal returns on China revenue share: exposure snapshots, the
+regression (clustered / HC3 errors), its permutation test and leave-one-firm-out slopes.
 
-Pure functions on frames (inputs from :mod:`analysis.data.facts` loaders and quoted closes from
-:func:`analysis.data.prices.quoted_close`). Geography bases are never mixed silently: every row carries
-its ``basis`` and ``presentation``; the regression flags a sample with more than one basis, and
-refuses one when shares are taken point in time (as filed before each event).
+Geography bases are never mixed by default: a sample whose shares are measured on more than one
+basis (billing location, customer headquarters, ...) is refused unless ``basis=`` picks one (a
+list of bases mixes them on purpose, and the summary flags it).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,271 +18,18 @@ import statsmodels.api as sm
 
 from analysis._summary import Summary, SummaryMixin
 from analysis.data.facts import confidence_rank
-from analysis.errors import DataError, EstimationError, SpecificationError
+from analysis.errors import EstimationError, SpecificationError
 
 __all__ = [
     "ExposureRegression",
     "MixedBasesError",
     "SlopePermutation",
     "china_exposure_regression",
-    "china_share_series",
     "exposure_filed_before",
     "exposure_snapshot",
-    "market_value_change",
-    "market_verdict",
-    "pick_shares",
-    "revenue_by_region",
 ]
 
-CHINA = "China (including Hong Kong)"
 
-
-def revenue_by_region(rev: pd.DataFrame) -> pd.DataFrame:
-    """Nvidia revenue by region as levels and shares of the reported total, one row per
-    (fiscal_year, presentation, region), with basis, currency, unit and confidence kept."""
-    total = rev["total_revenue"]
-    out = rev.assign(share=rev["revenue"] / total)
-    cols = [
-        "symbol",
-        "fiscal_year",
-        "period_end",
-        "presentation",
-        "geography_basis",
-        "region",
-        "revenue",
-        "total_revenue",
-        "share",
-        "currency",
-        "unit",
-        "confidence_level",
-    ]
-    return out[cols].sort_values(["fiscal_year", "presentation", "region"]).reset_index(drop=True)
-
-
-def china_share_series(
-    rev: pd.DataFrame, peers: pd.DataFrame | None = None, *, basis: str | None = None
-) -> pd.DataFrame:
-    """Nvidia's China (incl. Hong Kong) revenue and share by fiscal year, one series per basis.
-
-    Billing-location rows come from ``revenue_geography`` (as reported; the FY2025-10-K
-    restatement of FY2024 is kept as its own presentation); customer-headquarters rows of the
-    FY2026 10-K re-presentation come from the NVDA rows of ``peers`` when given. Columns:
-    fiscal_year, period_end, basis, presentation, china, total, share, change_pp (vs the previous
-    fiscal year *of the same basis and presentation*), currency, unit, confidence_level, source.
-    ``basis`` selects one series ("billing location" or "customer headquarters").
-    """
-    c = rev[rev["region"] == CHINA]
-    out = pd.DataFrame(
-        {
-            "fiscal_year": c["fiscal_year"],
-            "period_end": c["period_end"],
-            "basis": c["geography_basis"],
-            "presentation": c["presentation"],
-            "china": c["revenue"],
-            "total": c["total_revenue"],
-            "currency": c["currency"],
-            "unit": c["unit"],
-            "confidence_level": c["confidence_level"],
-            "source": c["source_filing"],
-        }
-    )
-    if peers is not None:
-        p = peers[(peers["symbol"] == "NVDA") & (peers["presentation"] != "as_reported")]
-        out = pd.concat(
-            [
-                out,
-                pd.DataFrame(
-                    {
-                        "fiscal_year": p["fiscal_year"],
-                        "period_end": p["fiscal_year_end"],
-                        "basis": p["basis"],
-                        "presentation": p["presentation"],
-                        "china": p["china_revenue"],
-                        "total": p["total_revenue"],
-                        "currency": p["currency"],
-                        "unit": p["unit"],
-                        "confidence_level": p["confidence_level"],
-                        "source": p["source_title"],
-                    }
-                ),
-            ],
-            ignore_index=True,
-        )
-    if basis is not None:
-        if basis not in set(out["basis"]):
-            raise SpecificationError(
-                f"basis {basis!r} not available; have {sorted(set(out['basis']))}"
-            )
-        out = out[out["basis"] == basis]
-    out = out.assign(share=out["china"] / out["total"])
-    out = out.sort_values(["basis", "presentation", "fiscal_year"]).reset_index(drop=True)
-    out["change_pp"] = 100 * out.groupby(["basis", "presentation"])["share"].diff()
-    cols = [
-        "fiscal_year",
-        "period_end",
-        "basis",
-        "presentation",
-        "china",
-        "total",
-        "share",
-        "change_pp",
-        "currency",
-        "unit",
-        "confidence_level",
-        "source",
-    ]
-    return out[cols]
-
-
-# --------------------------------------------------------------------------------------------
-# the market's verdict
-# --------------------------------------------------------------------------------------------
-def pick_shares(
-    shares: pd.DataFrame, symbol: str, on, *, split_basis: str | None = None
-) -> pd.Series:
-    """The confirmed share count nearest to ``on`` (ties: the earlier one), optionally restricted
-    to one split basis. Returns the row (with ``gap_days`` = as_of - on). Raises DataError when
-    no confirmed count exists."""
-    d = pd.Timestamp(on)
-    s = shares[(shares["symbol"] == symbol) & shares["shares"].notna()]
-    if split_basis is not None:
-        s = s[s["split_basis"] == split_basis]
-    if s.empty:
-        raise DataError(
-            f"no confirmed share count for {symbol}"
-            + (f" on a {split_basis} basis" if split_basis else "")
-            + " in shares_outstanding.csv"
-        )
-    gap = (s["as_of"] - d).dt.days
-    order = np.lexsort((s["as_of"].to_numpy(), gap.abs().to_numpy()))
-    row = s.iloc[order[0]].copy()
-    row["gap_days"] = int(gap.iloc[order[0]])
-    return row
-
-
-def market_value_change(
-    quoted_close: pd.Series, shares: pd.DataFrame, *, symbol: str, start, end, shares_on=None
-) -> dict:
-    """Change in market value from the close of ``start`` to the close of ``end``.
-
-    ``quoted_close``: closes in the units quoted on each date (pre-split units before a split,
-    :func:`analysis.data.prices.quoted_close`). Shares: the confirmed count nearest to ``shares_on``
-    (default ``start``), restated in the split units of ``start`` with the split table (a window
-    that spans a split is refused). Returns a dict with the prices, dates,
-    the share count and its date, and ``change_usd`` = shares x (P_end - P_start).
-    """
-    s = quoted_close.dropna().sort_index()
-    if s.empty:
-        raise DataError(f"{symbol}: no quoted closes given")
-    s.index = pd.DatetimeIndex(s.index)
-    t0, t1 = pd.Timestamp(start), pd.Timestamp(end)
-    for t in (t0, t1):
-        if t not in s.index:
-            raise DataError(
-                f"{symbol}: no quoted close on {t.date()} (a trading day is needed); "
-                f"series covers {s.index[0].date()}..{s.index[-1].date()}"
-            )
-    if t1 <= t0:
-        raise SpecificationError(f"end {t1.date()} must be after start {t0.date()}")
-    from analysis.data.prices import split_factor, splits
-
-    split_dates = [d for d in splits(symbol)["date"] if t0 < d <= t1]
-    if split_dates:
-        raise SpecificationError(
-            f"{symbol}: the window {t0.date()}..{t1.date()} spans the split of "
-            f"{split_dates[0].date()}; quoted prices are in different units on each side"
-        )
-    row = pick_shares(shares, symbol, shares_on if shares_on is not None else t0)
-    # the count is in the units of its own date; restate it in the units of the prices (t0)
-    factor = split_factor(symbol, row["as_of"]) / split_factor(symbol, t0)
-    p0, p1 = float(s[t0]), float(s[t1])
-    n = float(row["shares"]) * factor
-    return {
-        "symbol": symbol,
-        "start": t0,
-        "end": t1,
-        "price_start": p0,
-        "price_end": p1,
-        "price_change": p1 - p0,
-        "return_pct": 100 * (p1 / p0 - 1),
-        "shares": n,
-        "shares_reported": float(row["shares"]),
-        "shares_split_factor": factor,
-        "shares_as_of": row["as_of"],
-        "shares_gap_days": row["gap_days"],
-        "split_basis": row["split_basis"],
-        "change_usd": n * (p1 - p0),
-        "currency": "USD",
-    }
-
-
-def market_verdict(
-    quoted_close: pd.Series,
-    shares: pd.DataFrame,
-    china: pd.DataFrame,
-    windows: pd.DataFrame,
-    *,
-    symbol: str = "NVDA",
-    cars: Mapping[str, float] | pd.Series | None = None,
-) -> pd.DataFrame:
-    """Market value change per event next to annual China revenue: the implied multiple.
-
-    ``windows``: event_id, start, end, fiscal_year (the fiscal year whose China revenue is the
-    yardstick) and optionally basis. ``china``: :func:`china_share_series`. The multiple is
-    market value lost / annual China revenue (both USD): how many years of China revenue the
-    move priced out. A rise gives a negative "lost" value; the sign is kept.
-
-    The raw change includes the market's own move. ``cars`` (event_id -> ``symbol``'s CAR over
-    the same window, a fraction) adds the abnormal value change beside it: ``car`` x the market
-    value at the close before the window (``market_value_start_usd``), as
-    ``abnormal_value_change_usd``, ``abnormal_value_lost_usd`` and ``abnormal_implied_multiple``.
-    """
-    rows = []
-    for _, w in windows.iterrows():
-        mv = market_value_change(
-            quoted_close, shares, symbol=symbol, start=w["start"], end=w["end"]
-        )
-        basis = w.get("basis", "billing location")
-        c = china[
-            (china["fiscal_year"] == w["fiscal_year"])
-            & (china["basis"] == basis)
-            & (china["presentation"].isin(["as_reported", "re_presented_fy2026_10k"]))
-        ]
-        if c.empty:
-            raise DataError(f"{w['event_id']}: no {basis} China revenue for {w['fiscal_year']}")
-        china_usd = float(c["china"].iloc[0]) * 1e6
-        lost = -mv["change_usd"]
-        row = {
-            "event_id": w["event_id"],
-            **mv,
-            "market_value_lost_usd": lost,
-            "china_fiscal_year": w["fiscal_year"],
-            "china_basis": basis,
-            "china_revenue_usd": china_usd,
-            "implied_multiple": lost / china_usd,
-        }
-        if cars is not None:
-            if w["event_id"] not in cars or pd.isna(cars[w["event_id"]]):
-                raise DataError(
-                    f"{w['event_id']}: no {symbol} CAR given in cars= (have "
-                    f"{sorted(cars.keys())}); pass one per event of windows"
-                )
-            car = float(cars[w["event_id"]])
-            value0 = mv["shares"] * mv["price_start"]
-            row |= {
-                "car": car,
-                "market_value_start_usd": value0,
-                "abnormal_value_change_usd": car * value0,
-                "abnormal_value_lost_usd": -car * value0,
-                "abnormal_implied_multiple": -car * value0 / china_usd,
-            }
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-# --------------------------------------------------------------------------------------------
-# cross-section
-# --------------------------------------------------------------------------------------------
 def exposure_snapshot(
     peers: pd.DataFrame, *, before, presentation: str = "as_reported"
 ) -> pd.DataFrame:
@@ -556,8 +301,8 @@ def china_exposure_regression(
     :func:`analysis.data.facts.load_peers_exposure`) and ``cars`` a ``day0`` column; each
     firm-event takes the share of the latest fiscal year whose annual report was filed before
     that event's day 0 (:func:`exposure_filed_before`, ``filings`` as there), and a firm with
-    none is excluded with the reason. The sample must then be on one geography basis:
-    :class:`MixedBasesError` unless ``basis`` picks one. Firms whose exposure confidence is below
+    none is excluded with the reason. The sample must be on one geography basis
+    (:class:`MixedBasesError` unless ``basis`` picks one). Firms whose exposure confidence is below
     ``min_confidence`` (or unconfirmed), whose share is missing, or whose basis is not in
     ``basis`` (when given) are excluded and listed with the reason. With several events, event
     fixed effects are added. Standard errors: HC3 (MacKinnon & White 1985, J. Econometrics 29),
@@ -614,10 +359,10 @@ def china_exposure_regression(
     m["reason"] = reasons
     used = m[m["reason"] == ""].copy()
     excluded = m[m["reason"] != ""][["symbol", "event_id", "reason"]].reset_index(drop=True)
-    if point_in_time and used["basis"].nunique() > 1:
+    if used["basis"].nunique() > 1 and bases is None:  # a list of bases mixes them on purpose
         by = used.groupby("basis")["symbol"].unique()
         raise MixedBasesError(
-            "point-in-time China shares on different geography bases: "
+            "China shares on different geography bases are not comparable: "
             + "; ".join(f"{b}: {', '.join(sorted(set(f)))}" for b, f in by.items())
             + "; pass basis= with one of them"
         )
@@ -627,7 +372,7 @@ def china_exposure_regression(
         raise EstimationError(
             f"only {len(used)} firm-event(s) left after exclusions (need more than {k} for "
             f"{k} parameters); excluded: "
-            + "; ".join(f"{r.symbol} ({r.reason})" for r in excluded.itertuples())
+            + "; ".join(dict.fromkeys(f"{r.symbol} ({r.reason})" for r in excluded.itertuples()))
         )
     X = pd.DataFrame(
         {"const": 1.0, "china_share": used["china_share"].astype(float)}, index=used.index

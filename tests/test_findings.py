@@ -1,0 +1,98 @@
+"""The front page's findings (analysis.studies.findings): the same numbers as the engine's own
+calls, intervals from the episode's t quantile, sentences that state the numbers shown, and the
+forest plot."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+import analysis as an
+from analysis.errors import SpecificationError
+from analysis.studies import findings
+
+
+@pytest.fixture(scope="module")
+def evidence(real_cache_dir, shared_prices_dir):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ANALYSIS_CACHE_DIR", str(real_cache_dir))
+        mp.setenv("ANALYSIS_PRICES_DIR", str(shared_prices_dir))
+        yield findings.nvda_episodes()
+
+
+@pytest.mark.realdata
+def test_episode_cars_are_the_engines(evidence, real_prices):
+    f = evidence.to_frame().set_index(["benchmark", "episode"])
+    for bench in ("SPY-ex-firm", "peers-ex-firm:semis"):
+        res = an.event_study("NVDA", "E04", market=bench, exclude="events,earnings")
+        assert f.loc[(bench, "E04"), "car"] == pytest.approx(res.car().estimate["NVDA"], abs=1e-14)
+        assert f.loc[(bench, "E04"), "pvalue"] == pytest.approx(res.car().pvalue["NVDA"], abs=1e-14)
+        sq = res.firm_tests(dummy=False).to_frame().loc[("NVDA", "sq"), "pvalue"]
+        assert f.loc[(bench, "E04"), "sq_pvalue"] == sq
+        p = f.loc[bench, "pvalue"].to_numpy()
+        assert np.allclose(
+            f.loc[bench, "pvalue_holm"], multipletests(p, method="holm")[1], atol=1e-15
+        )
+    # E02 and E03 share day 0: one episode; E08, E09, E10 overlap with the [-1,+3] window
+    eps = list(f.loc["SPY-ex-firm"].index)
+    assert "E02+E03" in eps and "E08+E09+E10" in eps and len(eps) == 11
+
+
+@pytest.mark.realdata
+def test_intervals_use_the_episodes_t_quantile(evidence):
+    f = evidence.to_frame()
+    q = stats.t.ppf(0.975, f["dof"])
+    assert np.allclose(f["high"] - f["car"], q * f["se"], atol=1e-15)
+    assert np.allclose(f["car"] - f["low"], q * f["se"], atol=1e-15)
+
+
+@pytest.mark.realdata
+def test_answer_states_the_numbers_of_the_table(evidence):
+    head = evidence.headline()
+    text = evidence.answer()
+    assert f"averaged {head['primary_mean_car']:+.1%} against SPY-ex-firm" in text
+    assert f"p = {head['primary_pooled_pvalue']:.3f}" in text
+    assert f"Holm-adjusted p is {head['primary_min_pvalue_holm']:.3f}" in text
+    assert f"{head['primary_n_negative']} of the 11 episodes were negative" in text
+    # E04: negative against the market, positive against the peers
+    assert "flips between the benchmarks in E04" in text
+    lines = findings.caveats(evidence)
+    assert lines[0].startswith("Benchmark dependence: the CAR moves by up to")
+
+
+@pytest.mark.realdata
+def test_peer_reactions_are_one_event_study_per_rule(real_prices):
+    peers = findings.peer_reactions("semi_equipment", ["E04"])
+    res = an.event_study(an.peer_group("semi_equipment"), "E04", market="SPY", exclude="events")
+    cr = res.car()
+    assert peers.cars["E04"].to_dict() == pytest.approx(cr.estimate.to_dict(), abs=1e-15)
+    tt = cr.tests().to_frame()
+    assert peers.tests.loc["E04", "kp_bmp_pvalue"] == tt.loc["kp_bmp", "pvalue"]
+    assert peers.tests.loc["E04", "caar"] == pytest.approx(cr.caar, abs=1e-15)
+    assert len(peers.to_frame()) == 4
+
+
+def test_forest_plot_draws_one_row_per_label_and_checks_columns():
+    data = pd.DataFrame(
+        {
+            "label": ["a", "b", "a", "b"],
+            "car": [-0.1, 0.02, -0.05, 0.01],
+            "low": [-0.2, -0.05, -0.1, -0.03],
+            "high": [0.0, 0.09, 0.0, 0.05],
+            "benchmark": ["x", "x", "y", "y"],
+        }
+    )
+    ax = an.plots.forest(data, y="label", x="car", low="low", high="high", hue="benchmark")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]
+    assert len(ax.containers) == 2  # one errorbar per benchmark
+    xs = ax.containers[0].lines[0].get_xdata()
+    assert list(xs) == [-0.1, 0.02]
+    with pytest.raises(SpecificationError, match="forest: data has no column"):
+        an.plots.forest(data.drop(columns="low"), y="label", x="car", low="low", high="high")
