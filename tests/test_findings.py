@@ -96,3 +96,43 @@ def test_forest_plot_draws_one_row_per_label_and_checks_columns():
     assert list(xs) == [-0.1, 0.02]
     with pytest.raises(SpecificationError, match="forest: data has no column"):
         an.plots.forest(data.drop(columns="low"), y="label", x="car", low="low", high="high")
+
+
+def _synthetic_prices(shock_day: str | None = None, shock: float = 0.0, seed: int = 2):
+    """NVDA and SPY on the NYSE sessions 2021-2025: a market model with beta 1.5 and 2% noise;
+    ``shock`` added to NVDA's return on ``shock_day``."""
+    from analysis.data import calendar
+
+    rng = np.random.default_rng(seed)
+    sessions = calendar.sessions("2021-01-04", "2025-12-31")
+    m = rng.normal(0.0003, 0.01, len(sessions))
+    r = 0.0005 + 1.5 * m + rng.normal(0, 0.02, len(sessions))
+    r = pd.Series(r, index=sessions)
+    if shock_day is not None:
+        r.loc[pd.Timestamp(shock_day)] += shock
+    return 100 * (1 + pd.DataFrame({"NVDA": r.to_numpy(), "SPY": m}, index=sessions)).cumprod()
+
+
+def test_the_answer_follows_the_numbers():
+    """A synthetic NVDA: without a shock no episode survives Holm; with a -40% day 0 on E04
+    (2022-10-07) that episode does, and the sentences say so."""
+    kw = {"market": "SPY", "alternative": "SPY-ex-firm", "exclude": "events"}
+    calm = findings.nvda_episodes(prices=_synthetic_prices(), **kw)
+    hit = findings.nvda_episodes(prices=_synthetic_prices("2022-10-07", -0.40), **kw)
+    assert "no single episode is significant once the number of tests" in calm.answer()
+    text = hit.answer()
+    assert "The strongest single episode is E04 (day 0 2022-10-07" in text
+    assert "it survives the adjustment" in text
+    head = hit.headline()
+    assert head["primary_min_p_episode"] == "E04" and head["primary_min_pvalue_holm"] < 0.05
+    assert f"Holm-adjusted p is {head['primary_min_pvalue_holm']:.3f}" in text
+    assert text != calm.answer()
+    doc = hit.to_dict()
+    e04 = next(e for e in doc["primary_episodes"] if e["episode"] == "E04")
+    assert e04["car"] == pytest.approx(hit.tables[0].to_frame().loc["E04", "car"], abs=1e-12)
+    assert set(doc["primary_pooled"]) == {
+        "mean_standardized_car",
+        "episode_sign",
+        "stacked_wald",
+        "stacked_sum",
+    }

@@ -122,3 +122,29 @@ def test_the_project_matrix_follows_the_registry():
     ]
     text = (REPO / "notebooks" / "runs.yaml").read_text()
     assert "2023-10-17)" not in text  # titles are generated, never typed with dates
+
+
+def test_a_new_registry_row_adds_its_runs(tmp_path, monkeypatch):
+    """Adding a market-observable BIS rule to data/events.csv adds its NVDA page and its peer
+    page on the next load of the unchanged run matrix, titled from the registry."""
+    import csv
+    import io
+
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "data", project / "data")
+    shutil.copytree(REPO / "notebooks", project / "notebooks")
+    path = project / "data" / "events.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    new = dict(next(r for r in rows if r["event_id"] == "E17"))
+    new.update(event_id="E30", date="2025-09-29", date_text="2025-09-29", title="A new BIS rule")
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows([*rows, new])
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    before = {r.name for r in load_matrix(REPO / "notebooks" / "runs.yaml")}
+    monkeypatch.setenv("ANALYSIS_HOME", str(project))
+    runs = {r.name: r for r in load_matrix(project / "notebooks" / "runs.yaml")}
+    assert set(runs) - before == {"nvda_e30", "peers_e30"}
+    assert runs["nvda_e30"].title == "NVDA, E30: A new BIS rule (day 0 2025-09-29)"
+    assert dict(runs["peers_e30"].parameters) == {"group": "semis", "event": "E30"}

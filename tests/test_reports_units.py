@@ -115,6 +115,13 @@ def test_publish_results_displays_table_and_bundle(monkeypatch):
     assert bundle["text/plain"] == "CAR <0,3>\ncar: 0.0123457\n<b>: x&y"
     with pytest.raises(TypeError, match="takes a mapping"):
         notebook.publish_results([("a", 1)])  # type: ignore[arg-type]
+    # show=False: the same data for results.json, a link instead of the table
+    notebook.publish_results({"car": 0.5}, show=False)
+    bundle = shown[-1][0]
+    assert bundle[RESULTS_MIME] == {"car": 0.5}
+    assert bundle["text/html"] == (
+        '<p>Every number on this page is also in <a href="results.json">results.json</a>.</p>'
+    )
 
 
 def test_run_facts_with_series_info(monkeypatch):

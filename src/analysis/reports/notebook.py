@@ -58,7 +58,11 @@ def results_table_html(data: Mapping[str, Any], title: str = "Headline figures")
 
 
 def publish_results(
-    data: Mapping[str, object], *, title: str = "Headline figures", index_keys: Sequence[str] = ()
+    data: Mapping[str, object],
+    *,
+    title: str = "Headline figures",
+    index_keys: Sequence[str] = (),
+    show: bool = True,
 ) -> None:
     """Show the headline numbers as a table and hand them to the report runner.
 
@@ -67,7 +71,8 @@ def publish_results(
     numbers, strings, booleans, None, dates, and lists or mappings of those; floats are rounded
     to 12 significant digits, NaN becomes None. ``index_keys`` names the few figures the site's
     index page shows for this run, in that order (those not published are skipped; all of
-    them when none is given).
+    them when none is given). ``show=False`` replaces the table by a link to ``results.json``
+    (for a page that already shows every published number in its own form).
     """
     from IPython.display import display
 
@@ -78,7 +83,9 @@ def publish_results(
     plain = "\n".join(f"{k}: {_format_value(v)}" for k, v in payload.items())
     bundle = {
         "text/plain": f"{title}\n{plain}",
-        "text/html": results_table_html(payload, title),
+        "text/html": results_table_html(payload, title)
+        if show
+        else '<p>Every number on this page is also in <a href="results.json">results.json</a>.</p>',
         RESULTS_MIME: {**payload, "index_keys": list(index_keys)} if index_keys else payload,
     }
     display(bundle, raw=True)

@@ -88,6 +88,31 @@ class EpisodeEvidence(SummaryMixin):
             )
         return out
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: per benchmark every episode's row (members, day 0, window, raw day-0
+        return, CAR with its 95% interval, p, Holm, BH and SQ p) and the pooled tests."""
+        f = self.to_frame()
+        cols = ["raw_day0_return", "car", "se", "low", "high", "pvalue", "pvalue_holm"]
+        cols += ["pvalue_bh", "sq_pvalue"]
+        out: dict[str, Any] = {}
+        for key, bench in zip(("primary", "alt"), self.benchmarks, strict=True):
+            rows = f[f["benchmark"] == bench]
+            out[f"{key}_episodes"] = [
+                {
+                    "episode": str(r["episode"]),
+                    "day0": f"{r['day0']:%Y-%m-%d}",
+                    "window": [int(r["window_start"]), int(r["window_end"])],
+                    **{c: num(r[c]) for c in cols},
+                }
+                for _, r in rows.iterrows()
+            ]
+            pooled = self.pooled_frame().loc[bench]
+            out[f"{key}_pooled"] = {
+                str(t): {"stat": num(r["stat"]), "pvalue": num(r["pvalue"]), "n": int(r["n"])}
+                for t, r in pooled.iterrows()
+            }
+        return out
+
     def answer(self, alpha: float = 0.05) -> str:
         """The plain-language answer: did the firm react, how much, how sure, and what the
         benchmark choice does."""
@@ -105,8 +130,9 @@ class EpisodeEvidence(SummaryMixin):
         text = [
             f"Across {n} export-control episodes from {f['day0'].min():%B %Y} to "
             f"{f['day0'].max():%B %Y}, {self.symbol}'s abnormal return over {w} around day 0 "
-            f"averaged {_pct(float(pt.mean_scar.extra['mean_car']))} against {p_bench} "
-            f"(the design's primary benchmark), and {neg} of the {n} episodes were negative: "
+            f"averaged {_pct(float(pt.mean_scar.extra['mean_car']))} against {p_bench}"
+            + (" (the design's primary benchmark)" if p_bench == policy.PRIMARY_BENCHMARK else "")
+            + f", and {neg} of the {n} episodes were negative: "
             f"the pooled test across episodes gives p = {mean_p:.3f}; {verdict}.",
         ]
         adj = f.loc[best, "pvalue_holm"]
@@ -127,9 +153,14 @@ class EpisodeEvidence(SummaryMixin):
             for e in f.index
             if e in af.index and np.sign(f.loc[e, "car"]) != np.sign(af.loc[e, "car"])
         ]
+        question = (
+            f" (did {self.symbol} fall more than chip makers hit by the same news?)"
+            if a_bench.startswith("peers-ex-firm:")
+            else ""
+        )
         text.append(
-            f"Against {a_bench} (did {self.symbol} fall more than chip makers hit by the same "
-            f"news?) the mean is {_pct(float(at.mean_scar.extra['mean_car']))} (pooled p = "
+            f"Against {a_bench}{question} the mean is "
+            f"{_pct(float(at.mean_scar.extra['mean_car']))} (pooled p = "
             f"{alt_p:.3f})"
             + (
                 f"; the sign of the CAR flips between the benchmarks in {', '.join(flips)}."
@@ -185,6 +216,21 @@ class PeerReactions(SummaryMixin):
     window: Window
     cars: pd.DataFrame  # firm x event id
     tests: pd.DataFrame  # event id x (caar, n, <test>_pvalue ...)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the CAR of every firm on every event, and the group tests per event."""
+        return {
+            "cars": {
+                str(ev): {str(f): num(v) for f, v in col.items()} for ev, col in self.cars.items()
+            },
+            "tests": {
+                str(ev): {
+                    "day0": f"{row['day0']:%Y-%m-%d}",
+                    **{k: num(row[k]) for k in row.index if k != "day0"},
+                }
+                for ev, row in self.tests.iterrows()
+            },
+        }
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy: one row per firm and event (firm, event, car)."""

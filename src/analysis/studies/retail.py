@@ -500,7 +500,14 @@ class SyntheticControl(SummaryMixin):
         )
         s.table(self.weights.rename("weight").to_frame(), "Donor weights")
         s.table(self.placebo_space, "Placebo in space (each card treated in turn)")
-        return s.text(f"Placebo in time: {self.placebo_time}")
+        t = self.placebo_time
+        if t.get("error"):
+            return s.text(f"Placebo in time ({t.get('shift_weeks')} weeks earlier): {t['error']}")
+        return s.text(
+            f"Placebo in time: the same fit with the event {t['shift_weeks']} weeks earlier gives "
+            f"pre RMSPE {t['pre_rmspe']:.4f}, post {t['post_rmspe']:.4f}, ratio {t['ratio']:.2f} "
+            f"and a mean gap of {t['mean_gap']:+.3f} log points."
+        )
 
 
 def synthetic_control(
