@@ -136,3 +136,31 @@ def test_the_answer_follows_the_numbers():
         "stacked_wald",
         "stacked_sum",
     }
+
+
+def test_peer_reactions_by_role_orders_and_labels_the_firms():
+    cars = pd.DataFrame(
+        {"E04": [-0.05, 0.01, 0.02, -0.03]},
+        index=pd.Index(["NVDA", "AMAT", "MU", "AMD"], name="firm"),
+    )
+    tests = pd.DataFrame(
+        {"day0": [pd.Timestamp("2022-10-07")], "caar": [-0.0125]},
+        index=pd.Index(["E04"], name="event"),
+    )
+    peers = findings.PeerReactions("semis", "SPY", "events", (-1, 3), cars, tests)
+    out = peers.by_role({"designer": ["NVDA", "AMD"], "equipment": ["AMAT"]})
+    assert list(out["firm"].astype(str)) == [
+        "AMD (designer)",
+        "NVDA (designer)",
+        "AMAT (equipment)",
+        "MU (other)",
+    ]
+    assert list(out["car"]) == [-0.03, -0.05, 0.01, 0.02]
+    assert peers.to_dict()["tests"]["E04"] == {"day0": "2022-10-07", "caar": -0.0125}
+
+
+@pytest.mark.realdata
+def test_linked_frame_links_each_member_event(evidence):
+    f = evidence.linked_frame({"E02": "../nvda_e02/index.html", "E08": "../nvda_e08/index.html"})
+    row = f[(f["benchmark"] == "SPY-ex-firm") & (f["episode"] == "E02+E03")].iloc[0]
+    assert row["events"] == '<a href="../nvda_e02/index.html">E02</a> E03'

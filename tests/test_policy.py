@@ -62,3 +62,28 @@ def test_design_note_says_whether_a_page_follows_the_design():
     grp = policy.design_note(group, "SPY", "events")
     assert policy.GROUP_REASON in grp and policy.GROUP_CLEAN_REASON in grp
     assert "robustness check" not in grp
+
+
+def test_event_page_sentences_and_headline():
+    px = _prices()
+    res = an.event_study("AAA", "2023-10-17", market="SPY", prices=px, exclude="events")
+    alt = an.event_study("AAA", "2023-10-17", model="market_adjusted", market="SPY", prices=px)
+    text = an.prose.windows_sentence(res)
+    assert (
+        text.startswith("**Day 0: 2023-10-17**")
+        and "event window [-1,+3]: 2023-10-16 to 2023-10-20" in text
+    )
+    note = an.prose.confounder_note(res)
+    assert note.startswith("**AAA**: the event window holds 1 other registry event's window (E09)")
+    assert "rerun with exclude" not in note  # the estimation-window days are already left out
+    plain = an.prose.confounder_note(an.event_study("AAA", "2023-10-17", market="SPY", prices=px))
+    assert 'rerun with exclude="events" for a clean estimate' in plain
+    grid = pd.DataFrame(
+        {"car": [-0.1, 0.2, np.nan], "pvalue": [0.01, 0.5, np.nan], "error": ["", "", "x"]}
+    )
+    head = an.prose.report_headline(
+        res, benchmark="SPY", alternative=alt, alternative_label="adj", grid=grid
+    )
+    assert head["car"] == res.car().estimate["AAA"] and head["alt_car"] == alt.car().estimate["AAA"]
+    assert (head["benchmark"], head["alt_benchmark"], head["robustness_specs"]) == ("SPY", "adj", 2)
+    assert head["robustness_share_negative"] == 0.5 and head["robustness_share_p_below_0_05"] == 0.5

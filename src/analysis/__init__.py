@@ -31,6 +31,7 @@ _SUBMODULES = {
     "inference": "analysis.eventstudy.inference",
     "robustness": "analysis.eventstudy.robustness",
     "policy": "analysis.eventstudy.policy",
+    "prose": "analysis.eventstudy.prose",
     "episodes": "analysis.eventstudy.episodes",
     "exposure": "analysis.studies.exposure",
     "factcheck": "analysis.studies.factcheck",

@@ -164,3 +164,83 @@ def _group(res: EventStudyResults, window: Window | str | None, alpha: float) ->
         moved = ", ".join(f"{f} ({c:+.2%})" for f, c in against["car"].items())
         text += f" Moved against the group: {moved}."
     return text
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _news(rows: pd.DataFrame) -> str:
+    ids = list(rows.loc[rows["kind"] == "registry event", "id"].unique())
+    earnings = rows.loc[rows["kind"] == "earnings", "date"].nunique()
+    parts = []
+    if ids:
+        what = _count(len(ids), "other registry event's window", "other registry events' windows")
+        parts.append(f"{what} ({', '.join(ids)})")
+    if earnings:
+        parts.append(_count(earnings, "earnings reaction day", "earnings reaction days"))
+    return " and ".join(parts)
+
+
+def confounder_note(res: EventStudyResults) -> str:
+    """One Markdown paragraph per firm: the other news in its event and estimation windows
+    (:meth:`EventStudyResults.confounders`), and the ``exclude=`` that would leave the
+    estimation-window days out when some are still in the fit."""
+    conf = res.confounders()
+    lines = []
+    for sym in res.firms:
+        est = conf[(conf["firm"] == sym) & (conf["where"] == "estimation window")]
+        evt = conf[(conf["firm"] == sym) & (conf["where"] == "event window")]
+        said = [f"the estimation window holds {_news(est)}"] if len(est) else []
+        said += [f"the event window holds {_news(evt)}"] if len(evt) else []
+        kinds = (("events", "registry event"), ("earnings", "earnings"))
+        what = ",".join(w for w, kind in kinds if (est["kind"] == kind).any())
+        advice = f'; rerun with exclude="{what}" for a clean estimate' if len(est) else ""
+        body = (
+            "; ".join(said) + advice
+            if said
+            else "no other registry event's window and no earnings reaction day falls in "
+            "either window"
+        )
+        lines.append(f"**{sym}**: {body}.")
+    return "\n\n".join(lines)
+
+
+def report_headline(
+    res: EventStudyResults,
+    *,
+    benchmark: str = "",
+    alternative: EventStudyResults | None = None,
+    alternative_label: str = "",
+    grid: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """:func:`headline` plus what an event page publishes beside it: the benchmark's name, the
+    CAR and p under the alternative benchmark (one firm), and the robustness grid's shares of
+    negative CARs and of p < 0.05 among the specifications that ran."""
+    out = headline(res)
+    out["benchmark"] = benchmark
+    if alternative is not None and len(res.firms) == 1:
+        cr = alternative.car()
+        out.update(
+            {
+                "alt_benchmark": alternative_label,
+                "alt_car": num(cr.estimate.iloc[0]),
+                "alt_pvalue": num(cr.pvalue.iloc[0]),
+            }
+        )
+    if grid is not None and len(grid):
+        ok = grid[grid["error"] == ""]
+        out["robustness_specs"] = int(len(ok))
+        out["robustness_share_negative"] = float((ok["car"] < 0).mean())
+        out["robustness_share_p_below_0_05"] = float((ok["pvalue"] < 0.05).mean())
+    return out
+
+
+def windows_sentence(res: EventStudyResults) -> str:
+    """Day 0 with its reason, and the estimation and event windows with their dates."""
+    (e0, e1), (w0, w1) = res.window_dates("estimation"), res.window_dates("event")
+    return (
+        f"**Day 0: {res.event_day.date:%Y-%m-%d}** ({res.event_day.reason}). Estimation window "
+        f"{calendar.format_window(res.estimation)}: {e0:%Y-%m-%d} to {e1:%Y-%m-%d}; event window "
+        f"{calendar.format_window(res.window)}: {w0:%Y-%m-%d} to {w1:%Y-%m-%d}."
+    )

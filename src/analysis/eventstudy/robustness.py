@@ -15,7 +15,7 @@ import pandas as pd
 from analysis.data import calendar
 from analysis.errors import AnalysisError
 from analysis.eventstudy.benchmarks import applicable, parse_benchmark
-from analysis.eventstudy.design import Window, as_symbols, check_alpha
+from analysis.eventstudy.design import Window, as_symbols, as_window, check_alpha
 from analysis.eventstudy.models import make_spec, own_regressor_error
 from analysis.eventstudy.study import event_study
 
@@ -167,3 +167,26 @@ def summarize(grid: pd.DataFrame, firm: str | None = None, alpha: float = 0.05) 
     if failed:
         text += f" {failed} specification(s) could not be estimated (listed below)."
     return text
+
+
+def specifications(
+    grid: pd.DataFrame, firm: str | None = None, estimation: Window | str | None = None
+) -> pd.DataFrame:
+    """The rows of ``grid`` that ran (no error), with ``spec`` = "model / benchmark"; only
+    ``firm``'s and only the ``estimation`` window's when given (for a heatmap by spec x window)."""
+    ok = grid[grid["error"] == ""].copy()
+    ok["spec"] = ok["model"] + " / " + ok["benchmark"]
+    if firm is not None:
+        ok = ok[ok["firm"] == firm]
+    if estimation is not None:
+        est = calendar.format_window(as_window(estimation, "estimation"))
+        ok = ok[ok["estimation"] == est]
+    return ok
+
+
+def pvalue_table(grid: pd.DataFrame) -> pd.DataFrame:
+    """The CAR's p-value for every specification that ran: rows firm x spec x estimation,
+    columns the event windows."""
+    return specifications(grid).pivot_table(
+        index=["firm", "spec", "estimation"], columns="window", values="pvalue", sort=False
+    )

@@ -113,6 +113,18 @@ class EpisodeEvidence(SummaryMixin):
             }
         return out
 
+    def linked_frame(self, links: dict[str, str]) -> pd.DataFrame:
+        """:meth:`to_frame` with ``events``: each member event as an HTML link to its page
+        (``links``: event id -> href; a member without one stays plain text)."""
+        f = self.to_frame()
+        f["events"] = [
+            " ".join(
+                f'<a href="{links[m]}">{m}</a>' if m in links else m for m in members.split("+")
+            )
+            for members in f["members"]
+        ]
+        return f
+
     def answer(self, alpha: float = 0.05) -> str:
         """The plain-language answer: did the firm react, how much, how sure, and what the
         benchmark choice does."""
@@ -237,6 +249,22 @@ class PeerReactions(SummaryMixin):
         out = self.cars.stack().rename("car").reset_index()
         out.columns = ["firm", "event", "car"]
         return out
+
+    def by_role(self, roles: dict[str, list[str]]) -> pd.DataFrame:
+        """:meth:`to_frame` with each firm labelled by its role ("NVDA (designer)") and ordered
+        role by role: ``roles`` maps a role to its firms (first role first); the others are
+        "other", last."""
+        role = {f: r for r, firms in reversed(list(roles.items())) for f in firms}
+        names = [*roles, "other"]
+        out = self.to_frame()
+        out["role"] = out["firm"].map(lambda f: role.get(f, "other"))
+        labels = out["firm"] + " (" + out["role"] + ")"
+        order = sorted(
+            labels.unique(),
+            key=lambda lab: (names.index(lab.rsplit(" (", 1)[1][:-1]), lab),
+        )
+        out["firm"] = pd.Categorical(labels, order, ordered=True)
+        return out.sort_values(["firm", "event"]).reset_index(drop=True)
 
     def _build_summary(self) -> Summary:
         s = Summary(f"Peer group {self.group} on each event")
