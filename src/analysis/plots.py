@@ -264,6 +264,18 @@ def forest(
     return ax
 
 
+def _event_weeks(ax: Axes, marks, ylabel: str) -> Axes:
+    """The frame of a plot in weeks from a rule's publication: zero line, each of ``marks``
+    (label -> event week) as a dashed line, labels and legend."""
+    ax.axhline(0, color="0.3", lw=0.8)
+    for i, (label, wk) in enumerate((marks or {}).items()):
+        ax.axvline(wk, color=f"C{3 + i}", ls="--", lw=1, label=label)
+    ax.set_xlabel("weeks from the rule's publication week")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize="small")
+    return ax
+
+
 def event_time_coefficients(
     data: pd.DataFrame,
     *,
@@ -275,7 +287,7 @@ def event_time_coefficients(
 ):
     """Coefficients with CR1 95% bars and the placebo cards' range as a band; ``marks`` maps a
     label to an event week drawn as a dashed line."""
-    ax = ax or plt.gca()
+    ax = _ax(ax, figsize=(11, 4.5))
     d = data.sort_values(x)
     if band and "placebo_low" in d:
         ax.fill_between(
@@ -295,13 +307,7 @@ def event_time_coefficients(
         )
     else:
         ax.plot(d[x], d[y], "o", ms=3, color="C0")
-    ax.axhline(0, color="0.3", lw=0.8)
-    for i, (label, wk) in enumerate((marks or {}).items()):
-        ax.axvline(wk, color=f"C{3 + i}", ls="--", lw=1, label=label)
-    ax.set_xlabel("weeks from the rule's publication week")
-    ax.set_ylabel("log price vs controls (ref. week -1)")
-    ax.legend(fontsize="small")
-    return ax
+    return _event_weeks(ax, marks, "log price vs controls (ref. week -1)")
 
 
 def synthetic_gap(
@@ -314,15 +320,9 @@ def synthetic_gap(
     ax=None,
 ):
     """The treated card's synthetic-control gap, with each placebo card's gap in grey."""
-    ax = ax or plt.gca()
+    ax = _ax(ax, figsize=(11, 4.5))
     if placebo is not None and len(placebo):
         for i, (_, g) in enumerate(placebo.groupby("card")):
             ax.plot(g[x], g[y], color="0.7", lw=0.9, label="placebo cards" if i == 0 else None)
     ax.plot(data[x], data[y], color="C0", lw=1.8, marker="o", ms=3, label="treated - synthetic")
-    ax.axhline(0, color="0.3", lw=0.8)
-    for i, (label, wk) in enumerate((marks or {}).items()):
-        ax.axvline(wk, color=f"C{3 + i}", ls="--", lw=1, label=label)
-    ax.set_xlabel("weeks from the rule's publication week")
-    ax.set_ylabel("gap, log points")
-    ax.legend(fontsize="small")
-    return ax
+    return _event_weeks(ax, marks, "gap, log points")
