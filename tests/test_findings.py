@@ -164,3 +164,25 @@ def test_linked_frame_links_each_member_event(evidence):
     f = evidence.linked_frame({"E02": "../nvda_e02/index.html", "E08": "../nvda_e08/index.html"})
     row = f[(f["benchmark"] == "SPY-ex-firm") & (f["episode"] == "E02+E03")].iloc[0]
     assert row["events"] == '<a href="../nvda_e02/index.html">E02</a> E03'
+
+
+@pytest.mark.realdata
+def test_article_sentences_state_the_fact_checks_and_the_episodes_numbers(evidence, real_prices):
+    from analysis.studies.factcheck import claims_table, run_factcheck
+
+    text = findings.article_sentences(claims_table(run_factcheck()), evidence)
+    close = an.prices.quoted_close("NVDA", "2023-10-17", "2023-10-20")
+    c17, c20 = float(close.iloc[0]), float(close.iloc[-1])
+    assert f"the closes were ${c17:,.2f} and ${c20:,.2f}" in text and c17 == pytest.approx(
+        439.38, abs=0.005
+    )
+    assert f"a fall of {1 - c20 / c17:.1%}" in text
+    assert "the article's $446 is inconsistent with the first close, its $414 consistent" in text
+    assert "fell by $63.0B, not the article's $76.9B (inconsistent)" in text
+    ep = evidence.tables[0].to_frame().loc["E08+E09+E10"]
+    assert (
+        f"the episode E08+E09+E10 (window [-1,+8]) has an abnormal return of {ep['car']:+.1%}"
+        in text
+    )
+    assert f"(p = {ep['pvalue']:.3f}; Holm-adjusted {ep['pvalue_holm']:.3f})" in text
+    assert "was 21.4%, not about 40% (inconsistent)" in text

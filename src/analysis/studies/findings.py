@@ -356,8 +356,8 @@ def article_sentences(claims: pd.DataFrame, evidence: EpisodeEvidence, event: st
             f"Beyond what the market did, the episode {e} (window "
             f"{calendar.format_window((int(r['window_start']), int(r['window_end'])))}) has an "
             f"abnormal return of {_pct(r['car'])} against {evidence.benchmarks[0]} "
-            f"(p = {r['pvalue']:.3f}; Holm-adjusted {r['pvalue_holm']:.3f}): part of the fall was "
-            "the market's, and what is left is not distinguishable from NVDA's usual volatility."
+            f"(p = {r['pvalue']:.3f}; Holm-adjusted {r['pvalue_holm']:.3f}): not distinguishable "
+            "from NVDA's usual volatility."
             if r["pvalue"] >= 0.05
             else f"Beyond what the market did, the episode {e} has an abnormal return of "
             f"{_pct(r['car'])} against {evidence.benchmarks[0]} (p = {r['pvalue']:.3f}; "
