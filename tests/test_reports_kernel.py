@@ -132,3 +132,132 @@ def test_plain_papermill_runs_the_event_study_in_this_environment(real_prices, t
     assert res["car"] == pytest.approx(car.estimate["NVDA"], rel=1e-9)
     assert res["pvalue"] == pytest.approx(car.pvalue["NVDA"], rel=1e-9)
     assert res["n_estimation"] == 240
+
+
+# --------------------------------------------------------------------------- warm kernels
+
+STATE_PROBE = """\
+import os
+import random
+import signal
+import sys
+
+import numpy as np
+
+from analysis.reports.notebook import publish_results
+
+before = sorted(k for k in globals() if not k.startswith("_"))
+publish_results({
+    "n": n,
+    "preloaded": "analysis.eventstudy" in sys.modules,
+    "cwd": os.getcwd(),
+    "path0": sys.path[0],
+    "argv": [os.path.basename(sys.argv[0]), *sys.argv[1:2]],
+    "own_session": os.getsid(0) == os.getpid(),
+    "sigchld_default": signal.getsignal(signal.SIGCHLD) == signal.SIG_DFL,
+    "sigpipe_ignored": signal.getsignal(signal.SIGPIPE) == signal.SIG_IGN,
+    "sigint_python": signal.getsignal(signal.SIGINT) is signal.default_int_handler,
+    "mplbackend": os.environ.get("MPLBACKEND"),
+    "home": os.environ.get("ANALYSIS_HOME"),
+    "names": [k for k in before if k not in ("In", "Out", "exit", "quit", "get_ipython", "open")],
+    "draw": [random.random(), float(np.random.random())],
+})
+"""
+
+
+def _state_build(project: Path, warm: bool, jobs: int) -> dict[str, dict]:
+    nb = new_notebook(
+        cells=[
+            new_code_cell("n = 1  # a number", metadata={"tags": ["parameters"]}),
+            new_code_cell(STATE_PROBE),
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    nbformat.write(nb, project / "notebooks" / "state.ipynb")
+    matrix = project / "notebooks" / "runs.yaml"
+    matrix.write_text(
+        "- name: one\n  notebook: state.ipynb\n  parameters: {n: 1}\n"
+        "- name: two\n  notebook: state.ipynb\n  parameters: {n: 2}\n"
+    )
+    out = project / ("warm" if warm else "fresh")
+    result = build_reports(
+        matrix=matrix, out=out, jobs=jobs, progress=False, force=True, warm_kernels=warm
+    )
+    assert [o.status for o in result.outcomes] == ["ok", "ok"], result.outcomes
+    return {
+        name: extract_results(nbformat.read(out / name / "executed.ipynb", as_version=4))
+        for name in ("one", "two")
+    }
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the warm server forks (Linux)")
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_warm_kernel_is_a_fresh_kernel_with_the_imports_done(tmp_path, monkeypatch, jobs):
+    """Kernels forked from the warm server start as a new ``python -m ipykernel_launcher`` would:
+    the notebook's folder as cwd and sys.path[0], their own session, default signal handlers, the
+    same environment, nothing in the namespace, their own random draws; only the imports differ."""
+    project = tmp_path / "project"
+    (project / "notebooks").mkdir(parents=True)
+    monkeypatch.setenv("ANALYSIS_HOME", str(project))
+    monkeypatch.setattr(fingerprint, "source_digest", lambda: "0" * 64)
+    warm = _state_build(project, True, jobs)
+    fresh = _state_build(project, False, jobs)
+    for name in ("one", "two"):
+        assert warm[name]["preloaded"] is True  # the warm path was taken
+        assert fresh[name]["preloaded"] is False
+        a = {k: v for k, v in warm[name].items() if k not in ("preloaded", "draw")}
+        b = {k: v for k, v in fresh[name].items() if k not in ("preloaded", "draw")}
+        assert a == b
+    notebooks = str(project / "notebooks")
+    assert warm["one"]["cwd"] == notebooks != warm["one"]["path0"]
+    assert warm["one"]["argv"] == ["ipykernel_launcher.py", "-f"]
+    assert warm["one"]["own_session"] and warm["one"]["sigchld_default"]
+    assert warm["one"]["sigpipe_ignored"] and warm["one"]["sigint_python"]
+    assert warm["one"]["mplbackend"] == "module://matplotlib_inline.backend_inline"
+    assert warm["one"]["names"] == fresh["one"]["names"]
+    assert warm["one"]["draw"] != warm["two"]["draw"]  # each fork reseeds its generators
+
+
+def test_the_warm_server_serves_only_its_own_environment():
+    from analysis.reports._warmkernel import environment_mismatch
+
+    own = {"PATH": "/bin", "ANALYSIS_HOME": "/p"}
+    assert environment_mismatch({**own, "JPY_PARENT_PID": "7"}, own) == []
+    assert environment_mismatch({"PATH": "/bin", "ANALYSIS_HOME": "/q"}, own) == ["ANALYSIS_HOME"]
+    assert environment_mismatch({"PATH": "/bin"}, own) == ["ANALYSIS_HOME"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_a_forked_kernel_handle_follows_its_process():
+    from analysis.reports.kernel import ForkedKernel
+
+    proc = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        handle = ForkedKernel(proc.pid)
+        assert handle.poll() is None
+        handle.kill()
+        proc.wait(timeout=10)  # reaped here, as the server reaps its children
+        assert handle.wait(timeout=5) == 0
+        assert handle.poll() == 0
+        handle.kill()  # a process that is gone is not signalled (its pid may be reused)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_a_build_leaves_no_server_or_kernel_behind(tmp_path, monkeypatch):
+    import os
+
+    from analysis.reports.execution import descendants
+
+    project = tmp_path / "project"
+    (project / "notebooks").mkdir(parents=True)
+    monkeypatch.setenv("ANALYSIS_HOME", str(project))
+    monkeypatch.setattr(fingerprint, "source_digest", lambda: "0" * 64)
+    _state_build(project, True, 2)
+    left = [Path(f"/proc/{pid}/cmdline").read_text() for pid, _ in descendants(os.getpid())]
+    # multiprocessing's resource tracker lives as long as this process, whatever the build does
+    assert [cmd for cmd in left if "resource_tracker" not in cmd] == []

@@ -113,6 +113,18 @@ def _alive(processes: dict[int, str]) -> dict[int, str]:
     return out
 
 
+def _kernels(processes: dict[int, str]) -> dict[int, str]:
+    """The notebook kernels among ``processes``: started as ``ipykernel_launcher``, or forked by
+    the build's warm server (a child of the server, with the server's command line)."""
+    alive = _alive(processes)
+    servers = {pid for pid, cmd in alive.items() if "analysis.reports._warmkernel" in cmd}
+    return {
+        pid: cmd
+        for pid, cmd in alive.items()
+        if "ipykernel_launcher" in cmd or (_stat(pid) or (0,))[0] in servers
+    }
+
+
 def _visible_lines(stderr: str) -> list[str]:
     """What a terminal shows of ``stderr``: per line the text after the last carriage return."""
     lines = (line.rsplit("\r", 1)[-1].strip() for line in stderr.split("\n"))
@@ -170,8 +182,8 @@ def test_interrupted_build_leaves_nothing_behind(project, tmp_path, signum, to_g
             assert time.monotonic() < deadline, "the runs did not start"
             time.sleep(0.1)
         processes = _descendants(build.pid)
-        kernels = {p for p in _alive(processes).values() if "ipykernel_launcher" in p}
-        assert len(kernels) == jobs, kernels
+        kernels = _kernels(processes)
+        assert len(kernels) == jobs, _alive(processes)
         temps = [p.name for p in project.root.iterdir() if p.name.startswith("site.tmp-")]
         assert len(temps) == 1  # the build writes into its temporary folder
         if to_group:

@@ -45,6 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run matrix (default: notebooks/runs.yaml); notebooks are relative to its folder",
     )
     p.add_argument(
+        "--fresh-kernels",
+        action="store_true",
+        help="start a new Python for every run instead of forking it from a warm server "
+        "(slower; the pages are the same)",
+    )
+    p.add_argument(
         "--list",
         action="store_true",
         help="print the runs a build would make (name, title, and the commands that regenerate "
@@ -67,13 +73,21 @@ def _list(matrix: Path | None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from analysis.reports.execution import skip_iri_grammar
+
+    skip_iri_grammar()  # before anything imports nbformat
     from analysis.reports.runner import BuildInterrupted, build_reports
 
     if args.list:
         return _list(args.matrix)
     try:
         result = build_reports(
-            matrix=args.matrix, out=args.out, only=args.only, jobs=args.jobs, force=args.force
+            matrix=args.matrix,
+            out=args.out,
+            only=args.only,
+            jobs=args.jobs,
+            force=args.force,
+            warm_kernels=not args.fresh_kernels,
         )
     except BuildInterrupted as exc:  # one line, no traceback; 130 for SIGINT, 143 for SIGTERM
         print(f"error: {exc}", file=sys.stderr)

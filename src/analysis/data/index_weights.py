@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
 import pandas as pd
 
 from analysis import config
+from analysis._io import file_stamp
 from analysis.errors import DataError, ValidationError
 
 COLUMNS = ("index", "symbol", "as_of", "weight", "source", "confidence")
@@ -23,8 +25,15 @@ def _path(path: str | os.PathLike[str] | None) -> Path:
 
 def load_index_weights(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """The anchor table, validated: one row per (index, symbol, as_of) with a weight in (0, 1),
-    an ISO date, a source and a confidence; problems are listed as ``file:line, column``."""
+    an ISO date, a source and a confidence; problems are listed as ``file:line, column``.
+    The file is re-read only when it changes (path and modification time as the key)."""
     p = _path(path)
+    return _load_cached(str(p), file_stamp(p)).copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(path: str, mtime_ns: int) -> pd.DataFrame:
+    p = Path(path)
     try:
         frame = pd.read_csv(p, dtype=str, keep_default_na=False)
     except FileNotFoundError:

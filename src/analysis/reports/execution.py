@@ -21,9 +21,8 @@ from typing import Any
 
 from analysis._io import atomic_write_text
 from analysis.reports import results as _results
+from analysis.reports.kernel import INLINE_BACKEND
 
-#: matplotlib's backend in the kernels (figures inline in the executed notebook).
-INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 #: Seconds a worker is given to stop its kernel after SIGTERM before it is killed.
 STOP_TIMEOUT = 10.0
 
@@ -216,13 +215,27 @@ def _execute_one(task: RunTask) -> RunOutcome:
 # --------------------------------------------------------------------------- workers
 
 
-def _worker_main(conn: Any) -> None:
+def skip_iri_grammar() -> None:
+    """Keep jsonschema from loading its optional IRI grammar in a build process.
+
+    jsonschema imports ``rfc3987_syntax`` when installed (Jupyter's packages install it), which
+    compiles a grammar at import: about 1.5 s in every process that reads a notebook. The
+    notebook schema checks no IRI format, so a build process (the ``report`` command, its
+    workers) does without it. Call before nbformat is imported; later calls change nothing.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
+def _worker_main(conn: Any, warm_server: str | None = None) -> None:
     """A worker process: execute the tasks it receives until it gets None (or its pipe closes).
 
-    Ctrl-C (SIGINT to the whole terminal process group) is the parent's to handle; SIGTERM, sent
-    by the parent when the build stops, kills the worker's kernel and ends it at once. On Linux
-    the worker gets SIGTERM when the parent dies.
+    Its kernels are forked from the build's warm server at ``warm_server`` when given. Ctrl-C
+    (SIGINT to the whole terminal process group) is the parent's to handle; SIGTERM, sent by the
+    parent when the build stops, kills the worker's kernel and ends it at once. On Linux the
+    worker gets SIGTERM when the parent dies.
     """
+    skip_iri_grammar()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_terminate)
     if sys.platform.startswith("linux"):
@@ -232,6 +245,9 @@ def _worker_main(conn: Any) -> None:
             ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
             if os.getppid() == 1:  # the parent died before that
                 _worker_terminate(signal.SIGTERM, None)
+    from analysis.reports import kernel
+
+    kernel.use_warm_server(warm_server)
     while True:
         try:
             task = conn.recv()
@@ -309,9 +325,9 @@ class _Worker:
     task: RunTask | None = None
 
 
-def _start_worker(ctx: Any) -> _Worker:
+def _start_worker(ctx: Any, warm_server: str | None) -> _Worker:
     parent, child = ctx.Pipe()
-    process = ctx.Process(target=_worker_main, args=(child,), daemon=True)
+    process = ctx.Process(target=_worker_main, args=(child, warm_server), daemon=True)
     # ignore SIGINT while the child starts, so that it inherits SIG_IGN (Ctrl-C is ours)
     main = threading.current_thread() is threading.main_thread()
     saved = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
@@ -324,9 +340,20 @@ def _start_worker(ctx: Any) -> _Worker:
     return _Worker(process, parent)
 
 
-def _execute(tasks: Sequence[RunTask], jobs: int, report: Any) -> list[RunOutcome]:
+def _execute(
+    tasks: Sequence[RunTask], jobs: int, report: Any, warm_server: str | None = None
+) -> list[RunOutcome]:
+    """Execute ``tasks`` here (one job or one task) or on ``jobs`` workers.
+
+    ``warm_server`` is the socket of the build's warm kernel server (:func:`kernel.warm_kernels`),
+    or None for ordinary kernels.
+    """
+    from analysis.reports import kernel
+
+    warm_server = kernel.server_ready(warm_server)
     if jobs <= 1 or len(tasks) <= 1:
         outcomes = []
+        kernel.use_warm_server(warm_server)
         try:
             for task in tasks:
                 report.start(task.name)
@@ -334,15 +361,17 @@ def _execute(tasks: Sequence[RunTask], jobs: int, report: Any) -> list[RunOutcom
                 report.done(outcome)
                 outcomes.append(outcome)
         except BaseException:
-            kernel = sys.modules.get("analysis.reports.kernel")
-            if kernel is not None:
-                kernel.kill_kernels()
+            kernel.kill_kernels()
             raise
+        finally:
+            kernel.use_warm_server(None)
         return outcomes
-    return _execute_parallel(tasks, jobs, report)
+    return _execute_parallel(tasks, jobs, report, warm_server)
 
 
-def _execute_parallel(tasks: Sequence[RunTask], jobs: int, report: Any) -> list[RunOutcome]:
+def _execute_parallel(
+    tasks: Sequence[RunTask], jobs: int, report: Any, warm_server: str | None
+) -> list[RunOutcome]:
     """Run ``tasks`` on ``jobs`` spawned worker processes (a dead worker fails only its run)."""
     import multiprocessing
     from multiprocessing.connection import wait
@@ -359,7 +388,7 @@ def _execute_parallel(tasks: Sequence[RunTask], jobs: int, report: Any) -> list[
 
     try:
         for _ in range(min(jobs, len(tasks))):
-            workers.append(_start_worker(ctx))
+            workers.append(_start_worker(ctx, warm_server))
         report.start(f"{len(tasks)} runs on {len(workers)} workers")
         for worker in workers:
             assign(worker)
@@ -383,7 +412,7 @@ def _execute_parallel(tasks: Sequence[RunTask], jobs: int, report: Any) -> list[
                     _write_failure(task, message)
                     outcome = RunOutcome(task.name, "failed", 0.0, message)
                     worker.conn.close()
-                    worker = workers[i] = _start_worker(ctx)
+                    worker = workers[i] = _start_worker(ctx, warm_server)
                 worker.task = None
                 report.done(outcome)
                 outcomes.append(outcome)

@@ -10,7 +10,8 @@ Layout of the site (default :func:`analysis.config.reports_dir`)::
     <out>/.analysis-report-site       the manifest: JSON listing the files the build made
 
 Every notebook runs in the interpreter the build was started from (:mod:`.kernel`), whatever
-kernels Jupyter has installed. Runs are executed into a sibling temporary folder
+kernels Jupyter has installed; each in a kernel of its own, forked from a server that has done
+the notebooks' imports once per build (``warm_kernels=False``: a new interpreter per run). Runs are executed into a sibling temporary folder
 ``<out>.tmp-*``; only when every run has finished are the new run folders, the index and the
 manifest moved into ``<out>``, so an interrupted or crashed build leaves the previous site as it
 was. Only what the manifest lists is ever replaced or removed: other files in ``<out>`` (notes,
@@ -36,6 +37,7 @@ from typing import Any
 from analysis import config
 from analysis._io import atomic_write_text
 from analysis.errors import SpecificationError
+from analysis.reports import kernel
 from analysis.reports.execution import (
     BuildInterrupted,
     RunOutcome,
@@ -121,6 +123,7 @@ def build_reports(
     jobs: int = 1,
     force: bool = False,
     progress: bool = True,
+    warm_kernels: bool = True,
 ) -> BuildResult:
     """Execute the run matrix and write the report site; see the module docstring.
 
@@ -131,6 +134,20 @@ def build_reports(
     """
     started = time.perf_counter()
     config.resolve_environment()  # kernels run in notebooks/: they get absolute paths
+    with kernel.warm_kernels(warm_kernels) as server:  # imports while the runs are prepared
+        return _build(matrix, out, only, jobs, force, progress, started, server)
+
+
+def _build(
+    matrix: str | Path | None,
+    out: str | Path | None,
+    only: Sequence[str],
+    jobs: int,
+    force: bool,
+    progress: bool,
+    started: float,
+    server: str | None,
+) -> BuildResult:
     matrix_path = Path(matrix).absolute() if matrix is not None else config.run_matrix_path()
     runs = load_matrix(matrix_path)
     if jobs < 1:
@@ -148,7 +165,7 @@ def build_reports(
     out.parent.mkdir(parents=True, exist_ok=True)
     with _site_lock(out), _Signals() as signals:
         try:
-            return _build_locked(runs, out, only, jobs, force, progress, signals, started)
+            return _build_locked(runs, out, only, jobs, force, progress, signals, started, server)
         except BuildInterrupted as exc:
             exc.out = out
             raise
@@ -163,6 +180,7 @@ def _build_locked(
     progress: bool,
     signals: _Signals,
     started: float,
+    server: str | None,
 ) -> BuildResult:
     with signals.deferred():
         _remove_stale_temps(out)
@@ -202,7 +220,7 @@ def _build_locked(
         # the front page is the longest run: started first, it does not hold up the build's end
         order = sorted(runs, key=lambda r: not r.front_page)
         tasks = [_task(r, tmp / r.name) for r in order if plan[r.name] == "run"]
-        for outcome in _execute(tasks, jobs, bar):
+        for outcome in _execute(tasks, jobs, bar, server):
             outcomes[outcome.name] = outcome
         built = [r.name for r in runs if plan[r.name] == "run"]
         if tasks:  # what the runs saw at the end (e.g. series imported into the cache on demand)

@@ -499,3 +499,25 @@ def study_lines(
             f"{'not ' if r['p'] >= 0.05 else ''}distinguishable from the control cards' own moves)."
         )
     return "\n".join(out)
+
+
+def overview_results(
+    evidence: EpisodeEvidence,
+    peers: PeerReactions,
+    factcheck: Any,
+    claims: pd.DataFrame,
+    *,
+    hardware: dict[str, Any],
+    exposure: dict[str, Any],
+    retail: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Every number the front page shows, for its ``results.json``: the episodes and pooled
+    tests under both benchmarks, the peers' CARs and group tests, the hardware, exposure and
+    retail headlines, the fact-check's counts and each claim's verdict."""
+    out = evidence.headline() | evidence.to_dict()
+    out |= {f"peers_{k}": v for k, v in peer_headline(peers).items()}
+    out |= {"peers": peers.to_dict(), "hardware": hardware, "exposure": exposure}
+    out |= {"retail": retail or {}}
+    out |= {f"factcheck_{k}": v for k, v in factcheck.headline().items()}
+    out |= {"claims": dict(zip(claims["claim_id"], claims["verdict"], strict=True))}
+    return out

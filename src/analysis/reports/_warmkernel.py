@@ -1,0 +1,196 @@
+"""A fork server for notebook kernels: imports once, forks a fresh kernel per run.
+
+Started by a report build (:func:`analysis.reports.kernel.warm_kernels`) as
+``python -m analysis.reports._warmkernel SOCKET``. It imports what the report notebooks import
+(pandas, matplotlib, statsmodels, the package's engine and studies; about 2.5 s), then listens on
+the Unix socket ``SOCKET``. Each request (one JSON line: the kernel's command-line arguments, working
+folder, environment and stderr path) is answered by forking a child that becomes the kernel:
+new session, the request's folder and environment, ``sys.path`` without the start folder, stdin from /dev/null,
+stdout and stderr to the requested file, default SIGCHLD, SIGTERM and SIGINT handlers, reseeded ``random`` and NumPy
+global generators, then ``ipykernel_launcher``'s own start-up with the request's arguments. The reply is the child's pid.
+
+A child is therefore the kernel a fresh ``python -m ipykernel_launcher -f FILE`` would be, with
+the imports already done: the modules' import-time state is the same, nothing has been run in
+it. The server answers ``{"mismatch": [...]}`` instead when the requested environment differs
+from its own (then the caller starts an ordinary kernel). It kills its live children and exits
+on SIGTERM, when its parent dies (Linux ``PR_SET_PDEATHSIG``) or when its socket is removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import signal
+import socket
+import sys
+from typing import Any
+
+#: Imported before the first fork: what the report notebooks import (never a matplotlib backend:
+#: the inline backend registers itself with the kernel's shell when it is first used).
+PRELOAD: tuple[str, ...] = (
+    "IPython",
+    "IPython.display",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "numpy",
+    "pandas",
+    "scipy.stats",
+    "statsmodels.api",
+    "matplotlib.pyplot",
+    "seaborn",
+    "analysis.eventstudy",
+    "analysis.plots",
+    "analysis.data.prices",
+    "analysis.studies.findings",
+    "analysis.studies.factcheck",
+    "analysis.studies.exposure",
+    "analysis.studies.hardware",
+    "analysis.studies.retail",
+    "analysis.reports.notebook",
+    "analysis.reports.frontpage",
+)
+
+#: Environment variables not compared with the server's own: set per kernel by Jupyter
+#: (``JPY_*``), or the terminal's size (``COLUMNS``, ``LINES``: set by some tools while a build
+#: runs; read when output is formatted, never at import). The kernel gets them as requested.
+PER_KERNEL_PREFIXES: tuple[str, ...] = ("JPY_", "COLUMNS", "LINES")
+
+_CHILDREN: set[int] = set()
+
+
+def environment_mismatch(requested: dict[str, str], own: dict[str, str]) -> list[str]:
+    """Names of variables whose values differ (:data:`PER_KERNEL_PREFIXES` left out)."""
+
+    def relevant(env: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in env.items() if not k.startswith(PER_KERNEL_PREFIXES)}
+
+    a, b = relevant(requested), relevant(own)
+    return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _preload() -> None:
+    for name in PRELOAD:
+        # a module that fails to import here fails again, with its message, in the notebook
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
+def _kill_children(*_: Any) -> None:
+    for pid in list(_CHILDREN):
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+    os._exit(0)
+
+
+def _become_kernel(request: dict[str, Any], listener: socket.socket, conn: socket.socket) -> None:
+    """In the forked child: set up the process as a fresh kernel would be, then run it."""
+    code = 1
+    try:
+        listener.close()
+        conn.close()
+        os.setsid()
+        # as a new interpreter has them (Python itself ignores SIGPIPE, as the server does)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _die_with_parent()
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
+        try:
+            out = os.open(request["stderr"], os.O_WRONLY | os.O_APPEND)
+        except (KeyError, TypeError, OSError):
+            out = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.close(out)
+        del sys.path[0]  # the server's folder: ``ipykernel_launcher`` removes the kernel's
+        import random
+
+        import numpy
+
+        random.seed()
+        numpy.random.seed()  # noqa: NPY002 (the global generator a new interpreter seeds)
+        import ipykernel_launcher  # type: ignore[import-untyped]
+        from ipykernel import kernelapp
+
+        sys.argv = [ipykernel_launcher.__file__, *request["args"]]
+        kernelapp.launch_new_instance()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def serve(path: str) -> None:
+    """Preload, then fork a kernel for every request on the Unix socket ``path``."""
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the build
+    signal.signal(signal.SIGTERM, _kill_children)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)  # bound before the imports: clients queue until the server is ready
+    listener.listen(16)
+    own = dict(os.environ)
+    _preload()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    listener.settimeout(5.0)
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            if not os.path.exists(path):  # the build removed its folder: it is over
+                _kill_children()
+            _CHILDREN.intersection_update(p for p in _CHILDREN if _alive(p))
+            continue
+        with conn:
+            conn.settimeout(30.0)
+            try:
+                request = json.loads(conn.makefile("r", encoding="utf-8").readline())
+                mismatch = environment_mismatch(request["env"], own)
+                if mismatch:
+                    reply: dict[str, Any] = {"mismatch": mismatch}
+                else:
+                    pid = os.fork()
+                    if pid == 0:
+                        _become_kernel(request, listener, conn)
+                    _CHILDREN.add(pid)
+                    reply = {"pid": pid}
+            except Exception as exc:
+                reply = {"error": f"{type(exc).__name__}: {exc}"}
+            with contextlib.suppress(OSError):
+                conn.sendall((json.dumps(reply) + "\n").encode())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])

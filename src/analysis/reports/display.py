@@ -1,0 +1,187 @@
+"""How the report notebooks show results: tables and figures in the formats a reader expects.
+
+Returns in percent (two decimals for one event, one for summaries), p-values with three decimals,
+dates as ``YYYY-MM-DD``; text from the data is escaped, never run as HTML. Each function returns
+a pandas ``Styler``, a list of things to ``display`` or a matplotlib object, and prints nothing,
+so a JupyterLab user can call the same functions on other results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from pandas.io.formats.style import Styler
+
+from analysis import plots
+from analysis.data import calendar
+from analysis.eventstudy import robustness
+from analysis.eventstudy.results import EventStudyResults
+from analysis.eventstudy.study import compare
+
+#: Colours of the fact-check verdicts (green, red, grey).
+VERDICT_COLORS = {"consistent": "#dff0d8", "inconsistent": "#f2dede", "not verifiable": "#eeeeee"}
+
+_DAY = "{:%Y-%m-%d}"
+_P = "{:.3f}"
+
+
+def set_display_options() -> None:
+    """pandas options of the report notebooks: numbers with 4 decimals, whole cell texts, and
+    text from the data escaped in styled tables."""
+    pd.set_option("display.float_format", lambda v: f"{v:,.4f}")
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("styler.format.escape", "html")
+
+
+def ar_table(res: EventStudyResults) -> Styler:
+    """Day by day: return, expected return, AR and CAR with their standard errors and t."""
+    cols = ["firm", "day", "date", "return", "expected", "ar", "ar_se", "ar_t", "car"]
+    cols += ["car_se", "car_t"]
+    pct = {c: "{:+.2%}" for c in ("return", "expected", "ar", "car")}
+    return (
+        res.to_frame()[cols]
+        .style.hide(axis="index")
+        .format({"date": _DAY, "ar_se": "{:.2%}", "car_se": "{:.2%}", **pct})
+        .format({"ar_t": "{:+.2f}", "car_t": "{:+.2f}"})
+    )
+
+
+def confounders_table(res: EventStudyResults) -> Styler | None:
+    """Other news in the event window (:meth:`EventStudyResults.confounders`); None if none."""
+    conf = res.confounders()
+    if not len(conf):
+        return None
+    return conf.style.hide(axis="index").format({"date": _DAY, "news_day0": _DAY})
+
+
+def benchmark_comparison(results: Mapping[str, EventStudyResults]) -> Styler:
+    """:func:`analysis.eventstudy.compare` of studies under several benchmarks, formatted."""
+    return compare(results).style.format(
+        {"day0": _DAY, "car": "{:+.2%}", "se": "{:.2%}", "t": "{:+.2f}", "pvalue": _P}
+    )
+
+
+def robustness_views(grid: pd.DataFrame, symbols: Sequence[str], estimation: str) -> list[Any]:
+    """What an event page shows of a robustness grid, in order: one sentence per firm (str), a
+    heatmap of the CAR by specification x window per firm (Figure), the p-value table (Styler)
+    and the specifications that could not be estimated (DataFrame), if any."""
+    if not len(grid):
+        return []
+    views: list[Any] = [" ".join(robustness.summarize(grid, s) for s in symbols)]
+    for sym in symbols:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        data = robustness.specifications(grid, sym, estimation)
+        plots.heatmap(data, index="spec", columns="window", values="car", ax=ax)
+        ax.set_title(f"{sym}: CAR by specification (estimation {estimation})")
+        plt.close(fig)  # shown where the notebook displays it, not again at the cell's end
+        views.append(fig)
+    views.append(
+        robustness.pvalue_table(grid)
+        .style.format(_P)
+        .set_caption("p-value of the CAR (prediction-error t) by specification")
+    )
+    failed = grid[grid["error"] != ""]
+    if len(failed):
+        views.append(failed[["model", "benchmark", "estimation", "window", "error"]])
+    return views
+
+
+def price_panels(symbols: Sequence[str], day0: pd.Timestamp, days: int = 90) -> Figure:
+    """Each firm's close in the units quoted at the time, ``days`` calendar days either side of
+    ``day0`` (marked), one panel per firm."""
+    from analysis.data import prices
+
+    fig, axes = plt.subplots(len(symbols), 1, figsize=(8, 3.2 * len(symbols)), squeeze=False)
+    span = pd.Timedelta(days=days)
+    marks = pd.DataFrame({"day0": [day0], "label": [f"day 0 {day0:%Y-%m-%d}"]})
+    for ax, sym in zip(axes[:, 0], symbols, strict=True):
+        path = prices.quoted_close(sym, day0 - span, day0 + span).reset_index()
+        plots.price_path(data=path, x="date", y="quoted_close", events=marks, ax=ax)
+        ax.set_title(f"{sym} close, USD in the units quoted at the time")
+        ax.set_ylabel("USD per share")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+# --------------------------------------------------------------------------- the front page
+
+
+def episode_forest(evidence: Any, ax: Axes | None = None) -> Axes:
+    """Forest plot of a firm's episodes (:class:`analysis.studies.findings.EpisodeEvidence`):
+    CAR with its 95% interval, one row per episode, both benchmarks side by side."""
+    ep = evidence.to_frame()
+    ep["label"] = ep["episode"] + " (" + ep["day0"].dt.strftime("%Y-%m-%d") + ")"
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8.5, 5))
+    plots.forest(ep, y="label", x="car", low="low", high="high", hue="benchmark", ax=ax)
+    ax.legend(title="benchmark", loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    window = calendar.format_window(evidence.window)
+    ax.set_xlabel(f"CAR over {window} around day 0, 95% interval")
+    ax.set_ylabel("")
+    return ax
+
+
+def peer_heatmap(peers: Any, roles: Mapping[str, list[str]], ax: Axes | None = None) -> Axes:
+    """CAR by firm (grouped by ``roles``: role -> firms) and BIS rule
+    (:class:`analysis.studies.findings.PeerReactions`)."""
+    ax = plots.heatmap(
+        peers.by_role(dict(roles)), index="firm", columns="event", values="car", ax=ax
+    )
+    window = calendar.format_window(peers.window)
+    ax.set_title(f"CAR {window} by firm and BIS rule (market model, {peers.benchmark})")
+    return ax
+
+
+def group_tests(peers: Any) -> Styler:
+    """A peer group's CAAR and clustering-robust p-values per BIS rule."""
+    fmt = {"day0": _DAY, "caar": "{:+.1%}", "kp_bmp_pvalue": _P, "bw_cda_pvalue": _P}
+    return peers.tests.style.format({**fmt, "grank_pvalue": _P}).set_caption(
+        "Group CAAR and clustering-robust p-values per BIS rule"
+    )
+
+
+def episode_table(evidence: Any, links: Mapping[str, str]) -> Styler:
+    """Episodes with links to their event pages: raw day-0 return, CAR with its 95% interval,
+    raw, Holm, BH and SQ p-values."""
+    cols = ["benchmark", "events", "day0", "raw_day0_return", "car", "low", "high", "pvalue"]
+    cols += ["pvalue_holm", "pvalue_bh", "sq_pvalue"]
+    pct = {c: "{:+.1%}" for c in ("raw_day0_return", "car", "low", "high")}
+    ps = {c: _P for c in ("pvalue", "pvalue_holm", "pvalue_bh", "sq_pvalue")}
+    return (
+        evidence.linked_frame(dict(links))[cols]
+        .style.hide(axis="index")
+        .format({"day0": _DAY, **pct, **ps}, escape=None)  # the links are the package's own HTML
+        .set_caption(
+            "Episodes: raw return on day 0, CAR with its 95% interval, raw and adjusted p-values"
+        )
+    )
+
+
+def pooled_table(evidence: Any) -> Styler:
+    """The pooled tests across episodes, per benchmark."""
+    return (
+        evidence.pooled_frame()[["stat", "pvalue", "n", "distribution"]]
+        .style.format({"stat": "{:.2f}", "pvalue": _P})
+        .set_caption(
+            "Pooled tests across episodes: mean standardized CAR, sign test, stacked "
+            "event-dummy regression"
+        )
+    )
+
+
+def article_vs_evidence(claims: pd.DataFrame) -> Styler:
+    """The article's claims beside the evidence, verdicts coloured."""
+    shown = claims[["claim_id", "claim", "article_value", "evidence", "verdict"]].rename(
+        columns={"article_value": "the article says", "evidence": "the data say"}
+    )
+    return (
+        shown.style.hide(axis="index")
+        .map(lambda v: f"background-color: {VERDICT_COLORS.get(v, '')}", subset=["verdict"])
+        .set_properties(**{"text-align": "left", "white-space": "normal", "vertical-align": "top"})
+    )
