@@ -15,6 +15,7 @@ LAYERS = {
     "errors": 0,
     "_io": 0,  # atomic writes, file locks
     "_summary": 0,  # the one summary/display pattern of every results class
+    "_export": 0,  # CSV, Excel and LaTeX export of every results class
     "data": 1,
     "eventstudy": 2,
     "studies": 3,

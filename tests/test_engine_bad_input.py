@@ -19,7 +19,7 @@ EVENT = "2023-10-17"
 MULTI = (
     "cross_sectional_t, bw_cda, bw_1980, patell, bmp, kp_bmp, kp_patell, lamb, "
     "skewness_corrected_t, sign, generalized_sign, corrado_rank, corrado_zivney_rank, "
-    "corrado_zivney_sign, wilcoxon, grank, grank_z"
+    "corrado_zivney_sign, wilcoxon, grank, grank_z, wild_bootstrap"
 )
 
 

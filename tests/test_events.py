@@ -361,7 +361,7 @@ def test_export_control_events():
 
 def test_peer_groups():
     groups = peer_groups()
-    assert set(groups) == {"semis", "semi_equipment", "big_tech", "chip_designers"}
+    assert set(groups) == {"semis", "semi_equipment", "big_tech", "chip_designers", "untouched"}
     assert peer_group("semis") == [
         "NVDA", "AMD", "INTC", "AVGO", "TSM", "QCOM", "MU", "ASML", "AMAT", "LRCX", "KLAC",
         "MRVL", "TXN",

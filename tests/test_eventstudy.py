@@ -154,7 +154,7 @@ def test_json_contract():
     f = doc["firms"]["AAA"]
     assert set(f) >= {"alpha", "beta", "sigma", "n_estimation", "ar", "car", "tests"}
     assert list(f["ar"]) == ["2023-10-16", "2023-10-17", "2023-10-18", "2023-10-19", "2023-10-20"]
-    assert set(f["tests"]) == {"t_prediction_error", "sq", "dummy_ols", "dummy_hac"}
+    assert set(f["tests"]) == {"t_prediction_error", "sq", "permutation", "dummy_ols", "dummy_hac"}
     cs = doc["cross_section"]
     assert {"caar", "rbar", "tests"} <= set(cs)
     assert {

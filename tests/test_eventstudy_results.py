@@ -87,7 +87,7 @@ def test_every_test_table_is_one_type(px, res):
     assert isinstance(cross, TestTable) and isinstance(firm, TestTable)
     assert list(cross.to_frame().columns) == list(firm.to_frame().columns)
     assert firm.to_frame().index.names == ["firm", "test"]
-    assert firm.names == ["t_prediction_error", "sq", "dummy_ols", "dummy_hac"]
+    assert firm.names == ["t_prediction_error", "sq", "permutation", "dummy_ols", "dummy_hac"]
     with pytest.raises(KeyError, match=r"one row per firm .*tt\[\('AAA', 'sq'\)\]"):
         firm["sq"]
     one = an.event_study("AAA", EVENT, model="market_adjusted", prices=px)
@@ -97,7 +97,11 @@ def test_every_test_table_is_one_type(px, res):
     )
     assert np.isnan(rows.loc[("AAA", "dummy_hac"), "pvalue"])
     # the JSON document and the headline keep only the tests the model has
-    assert set(one.to_dict()["firms"]["AAA"]["tests"]) == {"t_prediction_error", "sq"}
+    assert set(one.to_dict()["firms"]["AAA"]["tests"]) == {
+        "t_prediction_error",
+        "sq",
+        "permutation",
+    }
     assert one.headline()["dummy_hac_pvalue"] is None
     with pytest.raises(SpecificationError, match="need two or more firms"):
         one.car().tests()
@@ -167,7 +171,9 @@ def test_json_document_keys_are_unchanged(res):
         "car_window",
         "firms",
         "cross_section",
+        "tests",
     ]
+    assert doc["tests"] == doc["cross_section"]["tests"]  # the study's own: the group's
     assert list(doc["firms"]["AAA"]) == [
         "alpha",
         "beta",
@@ -185,6 +191,7 @@ def test_json_document_keys_are_unchanged(res):
     assert list(doc["firms"]["AAA"]["tests"]) == [
         "t_prediction_error",
         "sq",
+        "permutation",
         "dummy_ols",
         "dummy_hac",
     ]

@@ -609,15 +609,19 @@ ALL_NAMES = {
     "grank",
     "grank_z",
     "skewness_corrected_t",
+    "permutation",
+    "wild_bootstrap",
 }
 
 
 def test_registries():
-    assert set(inf.SINGLE_FIRM_TESTS) == {"t_prediction_error", "sq"}
+    assert set(inf.SINGLE_FIRM_TESTS) == {"t_prediction_error", "sq", "permutation"}
     assert set(inf.SINGLE_FIRM_TESTS) | set(inf.MULTI_FIRM_TESTS) == ALL_NAMES
     assert set(inf.MULTI_FIRM_TESTS) >= inf.INDEPENDENCE_ASSUMED
     assert {"cross_sectional_t", "patell", "bmp"} <= inf.INDEPENDENCE_ASSUMED
-    assert not {"bw_cda", "kp_bmp", "kp_patell", "grank", "lamb"} & inf.INDEPENDENCE_ASSUMED
+    assert not {"bw_cda", "kp_bmp", "kp_patell", "grank", "lamb", "wild_bootstrap"} & (
+        inf.INDEPENDENCE_ASSUMED
+    )
     for name in ALL_NAMES:
         assert inf.get_test(name).__name__ == name
         assert inf.get_test(name).__doc__

@@ -79,6 +79,7 @@ def test_applicable_tests_decides_which_multi_firm_tests_run_and_why_not():
         "skewness_corrected_t",
         "grank",
         "grank_z",
+        "wild_bootstrap",
         "lamb",
     ]
     assert reasons["lamb"] == "not computed: needs a market index (this model has none)"
@@ -92,7 +93,7 @@ def test_run_tests_without_names_runs_what_applicable_tests_allows():
 
 
 def test_one_registry_of_per_firm_tests():
-    assert inf.FIRM_TESTS == ("t_prediction_error", "sq", "dummy_ols", "dummy_hac")
+    assert inf.FIRM_TESTS == ("t_prediction_error", "sq", "permutation", "dummy_ols", "dummy_hac")
     assert inf.event_dummy_regression is single_firm.event_dummy_regression
 
 

@@ -326,3 +326,157 @@ def synthetic_gap(
             ax.plot(g[x], g[y], color="0.7", lw=0.9, label="placebo cards" if i == 0 else None)
     ax.plot(data[x], data[y], color="C0", lw=1.8, marker="o", ms=3, label="treated - synthetic")
     return _event_weeks(ax, marks, "gap, log points")
+
+
+# ---- vector figures for papers ------------------------------------------------------------------
+
+#: The vector formats :func:`save_figure` writes, by file suffix.
+VECTOR_SUFFIXES: tuple[str, ...] = (".pdf", ".svg", ".eps")
+
+#: Raster suffixes :func:`save_figure` refuses (a paper figure is vector).
+RASTER_SUFFIXES: tuple[str, ...] = (
+    ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".gif", ".bmp", ".raw", ".rgba", ".ppm",
+)  # fmt: skip
+
+
+def _figure_of(fig_or_ax):
+    """The Figure of a Figure, SubFigure or Axes (a clear error for anything else)."""
+    from matplotlib.figure import Figure, SubFigure
+
+    fig = fig_or_ax.figure if isinstance(fig_or_ax, Axes) else fig_or_ax
+    while isinstance(fig, SubFigure):
+        fig = fig.figure
+    if not isinstance(fig, Figure):
+        raise SpecificationError(
+            "save_figure takes a matplotlib Figure or Axes (e.g. the Axes car_path returns), "
+            f"got {type(fig_or_ax).__name__}"
+        )
+    return fig
+
+
+def _blend(rgba, background) -> tuple[float, float, float, float]:
+    """The opaque colour ``rgba`` shows when drawn over ``background``."""
+    from matplotlib.colors import to_rgba
+
+    r, g, b, a = to_rgba(rgba)
+    br, bg, bb, _ = to_rgba(background)
+    return (r * a + br * (1 - a), g * a + bg * (1 - a), b * a + bb * (1 - a), 1.0)
+
+
+def _opaque(fig) -> list[tuple]:
+    """For PostScript, which has no transparency: every partly transparent collection, patch
+    and line gets the opaque colour it shows over its axes' background, and filled collections
+    (a CAR band) go beneath the lines. Returns (artist, alpha, face, edge, zorder) to undo it."""
+    from matplotlib.collections import Collection
+    from matplotlib.colors import to_rgba
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    undo: list[tuple] = []
+    for art in fig.findobj(lambda a: isinstance(a, Collection | Line2D | Patch)):
+        bg = art.axes.get_facecolor() if art.axes is not None else fig.get_facecolor()
+        if isinstance(art, Line2D):
+            color = to_rgba(art.get_color(), art.get_alpha())
+            if color[3] >= 1:
+                continue
+            undo.append((art, art.get_alpha(), art.get_color(), None, art.get_zorder()))
+            art.set_alpha(None)
+            art.set_color(_blend(color, bg))
+            continue
+        multi = isinstance(art, Collection)
+        fc = np.atleast_2d(art.get_facecolor())
+        ec = np.atleast_2d(art.get_edgecolor())
+        part = [c for c in (fc, ec) if c.size and ((c[:, 3] > 0) & (c[:, 3] < 1)).any()]
+        if not part:
+            continue
+        undo.append((art, art.get_alpha(), art.get_facecolor(), art.get_edgecolor(), None))
+        art.set_alpha(None)
+        new_fc = [_blend(c, bg) if c[3] > 0 else tuple(c) for c in fc] if fc.size else fc
+        new_ec = [_blend(c, bg) if c[3] > 0 else tuple(c) for c in ec] if ec.size else ec
+        art.set_facecolor(new_fc if multi else new_fc[0])
+        art.set_edgecolor(new_ec if multi else new_ec[0])
+        if multi and fc.size and (fc[:, 3] > 0).any() and art.get_zorder() > 1.5:
+            undo[-1] = (*undo[-1][:4], art.get_zorder())
+            art.set_zorder(1.5)
+    return undo
+
+
+def _restore(undo: list[tuple]) -> None:
+    for art, alpha, face, edge, zorder in reversed(undo):
+        art.set_alpha(alpha)
+        if edge is None:  # a line
+            art.set_color(face)
+        else:
+            art.set_facecolor(face)
+            art.set_edgecolor(edge)
+        if zorder is not None:
+            art.set_zorder(zorder)
+
+
+def save_figure(fig_or_ax, path, *, bbox_inches: str | None = "tight"):
+    """Write a figure (or the figure of an Axes) as vector graphics for a paper and return the
+    path: PDF, SVG or EPS chosen by the suffix of ``path``; a raster suffix (``.png``, ...) is
+    refused. Every artist is written as vector paths (rasterized artists are drawn as vectors
+    for this file); a figure holding a raster image (``imshow``) is refused. Fonts are embedded
+    as TrueType (Type 42) in PDF and EPS, as paths in SVG; PDF and SVG get no creation date and
+    SVG fixed element ids, so the same figure gives the same file. PostScript has no
+    transparency: for EPS a partly transparent colour (a confidence band) is written as the
+    opaque colour it shows over the axes' background, beneath the lines."""
+    from pathlib import Path
+
+    import matplotlib as mpl
+    from matplotlib.image import AxesImage, BboxImage, FigureImage
+
+    fig = _figure_of(fig_or_ax)
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in RASTER_SUFFIXES:
+        raise SpecificationError(
+            f"save_figure writes vector files for papers; {p.name!r} is a raster format "
+            f"({suffix}): use {', '.join(VECTOR_SUFFIXES)} (or call fig.savefig for a raster image)"
+        )
+    if suffix not in VECTOR_SUFFIXES:
+        raise SpecificationError(
+            f"save_figure: cannot tell the format of {p.name!r} (suffix {suffix or '(none)'!r}); "
+            f"end the file name with one of {', '.join(VECTOR_SUFFIXES)}"
+        )
+    if not p.parent.is_dir():
+        raise SpecificationError(
+            f"save_figure: cannot write {p}: the folder {p.parent} does not exist; create it first"
+        )
+    images = fig.findobj(lambda a: isinstance(a, AxesImage | BboxImage | FigureImage))
+    if images:
+        raise SpecificationError(
+            f"save_figure: the figure holds {len(images)} raster image(s) "
+            f"({type(images[0]).__name__}, e.g. from imshow), which cannot be written as vector "
+            "paths; draw the data with pcolormesh or save a raster file with fig.savefig"
+        )
+    rasterized = [a for a in fig.findobj() if a.get_rasterized()]
+    for a in rasterized:
+        a.set_rasterized(False)
+    undo = _opaque(fig) if suffix == ".eps" else []
+    metadata = {".pdf": {"CreationDate": None}, ".svg": {"Date": None}}.get(suffix)
+    try:
+        # TrueType fonts; a fixed salt for SVG's element ids: the same figure gives the same file
+        with mpl.rc_context(
+            {"pdf.fonttype": 42, "ps.fonttype": 42, "svg.fonttype": "path", "svg.hashsalt": "a"}
+        ):
+            fig.savefig(p, format=suffix[1:], bbox_inches=bbox_inches, metadata=metadata)
+    finally:
+        _restore(undo)
+        for a in rasterized:
+            a.set_rasterized(True)
+    return p
+
+
+def save_car_path(data, path, *, level: float = 0.95, figsize=(6.0, 3.6), **kwargs):
+    """A CAR figure for a paper: :func:`car_path` (the CAR by event day with its ``level`` band)
+    on a new figure of ``figsize`` inches, written by :func:`save_figure` (PDF, SVG or EPS by
+    suffix) and closed; returns the path."""
+    fig, ax = plt.subplots(figsize=figsize)
+    try:
+        car_path(data, level=level, ax=ax, **kwargs)
+        fig.tight_layout()
+        return save_figure(fig, path)
+    finally:
+        plt.close(fig)

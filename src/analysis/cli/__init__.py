@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from analysis.errors import AnalysisError
 
-_COMMAND_MODULES = ("prices", "study", "episodes", "report")
+_COMMAND_MODULES = ("prices", "study", "episodes", "power", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:

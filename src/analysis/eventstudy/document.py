@@ -71,7 +71,8 @@ def _exclusions(res: EventStudyResults, firm: str) -> dict[str, Any]:
 
 def study_document(res: EventStudyResults) -> dict[str, Any]:
     """The ``study --json`` document: day 0, model, windows with dates, per-firm estimates and
-    tests, and for several firms the cross-section (dates ISO, missing numbers null)."""
+    tests, for several firms the cross-section, and ``tests``: the single firm's tests or the
+    cross-section's (dates ISO, missing numbers null)."""
     cr = res.car()
     ft = res.firm_tests()
     spec = res.model
@@ -118,4 +119,9 @@ def study_document(res: EventStudyResults) -> dict[str, Any]:
         doc["exclude"] = [x if isinstance(x, str) else x.date().isoformat() for x in res.exclude]
     if len(res.firms) > 1:
         doc["cross_section"] = _cross_section(res)
+    # the study's own tests at the top: one firm's (t, SQ, permutation, ...), or the
+    # cross-section's (BMP, KP, wild bootstrap, ...) for several firms
+    doc["tests"] = (
+        doc["cross_section"]["tests"] if len(res.firms) > 1 else firms[res.firms[0]]["tests"]
+    )
     return doc

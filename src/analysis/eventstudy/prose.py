@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Cross-sectional tests reported in the headline (statistic and p-value).
 HEADLINE_TESTS = ("cross_sectional_t", "bmp", "kp_bmp", "bw_cda", "grank", "generalized_sign")
 #: Tests robust to a shared event date, and those that assume independent firms.
-ROBUST_TESTS = ("kp_bmp", "bw_cda", "grank")
+ROBUST_TESTS = ("kp_bmp", "bw_cda", "grank", "wild_bootstrap")
 NAIVE_TESTS = ("cross_sectional_t", "bmp", "patell")
 
 

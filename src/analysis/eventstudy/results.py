@@ -10,17 +10,19 @@ from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from analysis._export import ExportMixin, PaperTable
 from analysis._summary import Summary, SummaryMixin
 from analysis.data import calendar
 from analysis.errors import SpecificationError
 from analysis.eventstudy import inference
+from analysis.eventstudy._designed import DesignedStudy
 from analysis.eventstudy.design import EventDesign, Window, as_window, check_alpha
 from analysis.eventstudy.models import FitArrays, ModelSpec, fit_arrays
 from analysis.eventstudy.tables import (
     NOT_APPLICABLE,
     CARResult,
-    EventDay,
     TestRow,
     TestTable,
     fmt,
@@ -31,10 +33,11 @@ from analysis.eventstudy.tables import (
 FIT_STATS: tuple[str, ...] = ("sigma", "r2", "n_estimation", "n_missing", "dof")
 
 
-class EventStudyResults(SummaryMixin):
+class EventStudyResults(DesignedStudy, SummaryMixin, ExportMixin):
     """Results of :func:`analysis.eventstudy.event_study` (immutable; derived tables are computed
     on first use). ``params`` holds the model coefficients, ``fit_stats`` the fit of each firm's
-    estimation window, ``car(window)`` the CAR with its standard error, test and interval."""
+    estimation window, ``car(window)`` the CAR with its standard error, test and interval;
+    ``to_csv``, ``to_excel`` and ``to_latex`` write them for papers (:mod:`analysis._export`)."""
 
     def __init__(
         self,
@@ -59,69 +62,14 @@ class EventStudyResults(SummaryMixin):
         self._event = event
         self._exclude = exclude
 
-    # ---- descriptive attributes -----------------------------------------------------------
-    @property
-    def firms(self) -> list[str]:
-        return list(self._design.firms)
-
+    # ---- descriptive attributes (the others: DesignedStudy) ---------------------------------
     @property
     def model(self) -> ModelSpec:
         return self._spec
 
     @property
-    def event(self) -> object | None:
-        """The registry event (with title and source) when the study was given an event id."""
-        return self._event
-
-    @property
-    def event_day(self) -> EventDay:
-        """Day 0 (``.date``) and why (for several dates: the first firm's; see :attr:`day0_table`)."""
-        return EventDay.from_day0(self._design.day0[0])
-
-    @property
-    def day0_table(self) -> pd.DataFrame:
-        """Per firm: its day 0 and the reason."""
-        return pd.DataFrame(
-            {
-                "day0": [d.day0 for d in self._design.day0],
-                "reason": [d.reason for d in self._design.day0],
-            },
-            index=pd.Index(self.firms, name="firm"),
-        )
-
-    @property
-    def shared_date(self) -> bool:
-        return self._design.shared_date
-
-    @property
-    def estimation(self) -> Window:
-        return self._estimation
-
-    @property
-    def window(self) -> Window:
-        return self._window
-
-    @property
-    def car_window(self) -> Window:
-        return self._car_window
-
-    @property
     def convention(self) -> str:
         return self._fit.convention
-
-    @property
-    def return_kind(self) -> str:
-        """``"simple"`` or ``"log"`` returns."""
-        return self._return_kind
-
-    def window_dates(self, which: str = "event") -> tuple[pd.Timestamp, pd.Timestamp]:
-        """First and last date of the ``"event"`` or ``"estimation"`` window (first firm; with
-        ``exclude`` the estimation window as extended)."""
-        if which not in ("event", "estimation"):
-            raise SpecificationError(f"which must be 'event' or 'estimation', got {which!r}")
-        arr = self._design.evt_dates if which == "event" else self._design.est_dates
-        row = arr[0][~np.isnat(arr[0])]
-        return pd.Timestamp(row[0]), pd.Timestamp(row[-1])
 
     # ---- estimation-window exclusions ------------------------------------------------------
     @property
@@ -212,10 +160,6 @@ class EventStudyResults(SummaryMixin):
         if keep is None:
             return np.full(len(self.firms), len(self._design.est_days))
         return keep.sum(axis=1)
-
-    @property
-    def rel_days(self) -> np.ndarray:
-        return self._design.evt_days.copy()
 
     @cached_property
     def ar(self) -> pd.DataFrame:
@@ -359,17 +303,19 @@ class EventStudyResults(SummaryMixin):
         sq_blocking: str = "overlapping",
         dummy: bool = True,
     ) -> TestTable:
-        """Single-firm tests per firm over ``window``: prediction-error t, SQ (GHK 2013), and the
+        """Single-firm tests per firm over ``window``: prediction-error t, SQ (GHK 2013), the
+        permutation test (Nguyen & Wolf 2023), and the
         event-dummy regression with OLS and Newey-West errors (``dummy=False`` skips the
         per-firm statsmodels regressions). One row per firm and test."""
         w, days = self._days(window)
         tpe = inference.get_test("t_prediction_error")(self._inputs, days)
         sq = inference.get_test("sq")(self._inputs, days, blocking=sq_blocking)
+        perm = inference.get_test("permutation")(self._inputs, days)
         d = self._design
         rows: list[TestRow] = []
         for i, firm in enumerate(self.firms):
             n_i = int(self._fit.n_est[i])
-            for name, r in (("t_prediction_error", tpe), ("sq", sq)):
+            for name, r in (("t_prediction_error", tpe), ("sq", sq), ("permutation", perm)):
                 stat = float(np.asarray(r.stat)[i])
                 rows.append(
                     TestRow(
@@ -516,6 +462,81 @@ class EventStudyResults(SummaryMixin):
         from analysis.eventstudy.document import study_document
 
         return study_document(self)
+
+    # ---- export (CSV, Excel, LaTeX: analysis._export.ExportMixin) ------------------------------
+    @cached_property
+    def _param_table(self) -> pd.DataFrame:
+        """Per firm and coefficient: the OLS estimate, its standard error
+        s_i sqrt([(X_i'X_i)^{-1}]_jj) over the firm's valid estimation days (s_i of formula (0),
+        so with the study's divisor), t and two-sided p from t(L_i - k); empty without
+        parameters."""
+        names = list(self._spec.param_names)
+        d, f = self._design, self._fit
+        rows = []
+        for i, firm in enumerate(self.firms if names else []):
+            ok = np.isfinite(f.resid[i])
+            X = d.X_est[i][ok][:, : len(names)]
+            se = f.sigma[i] * np.sqrt(np.diag(np.linalg.pinv(X.T @ X)))
+            for j, name in enumerate(names):
+                t = f.params[i, j] / se[j]
+                p = 2 * stats.t.sf(abs(t), f.dof[i])
+                rows.append((firm, name, f.params[i, j], se[j], t, p))
+        cols = ["firm", "term", "estimate", "std_error", "tstat", "pvalue"]
+        return pd.DataFrame(rows, columns=cols)
+
+    def _paper_table(self) -> PaperTable:
+        """Export hook: per firm the CAR over the CAR window (exact standard error,
+        prediction-error p, formula (3)) and the model coefficients (OLS standard errors);
+        day 0, window, model and N (estimation returns) in the footer."""
+        cr = self.car()
+        term = f"CAR{calendar.format_window(cr.window)}"
+        car = cr.to_frame().reset_index()
+        est = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "column": car["firm"],
+                        "term": term,
+                        "estimate": car["car"],
+                        "std_error": car["se"],
+                        "pvalue": car["pvalue"],
+                    }
+                ),
+                self._param_table.drop(columns="tstat").rename(columns={"firm": "column"}),
+            ],
+            ignore_index=True,
+        )
+        day0 = self.day0_table["day0"]
+        footer = pd.DataFrame(
+            [
+                [f"{pd.Timestamp(day0[f]).date()}" for f in self.firms],
+                [calendar.format_window(cr.window)] * len(self.firms),
+                [self._spec.label] * len(self.firms),
+                [str(int(n)) for n in self.fit_stats["n_estimation"]],
+            ],
+            index=["Day 0", "Window", "Model", "N"],
+            columns=self.firms,
+        )
+        note = (
+            "CAR: prediction-error t test, t(L_i - k) (Campbell, Lo & MacKinlay 1997, sec. 4.4); "
+            f"coefficients: OLS over the estimation window {calendar.format_window(self._estimation)}; "
+            "N: estimation-window returns."
+        )
+        return PaperTable(est, footer, note)
+
+    def _export_sheets(self) -> dict[str, pd.DataFrame]:
+        """Sheets: AR/CAR by day, CAR per firm, coefficients, fit, per-firm and cross-section tests."""
+        cr = self.car()
+        sheets = {
+            "ar_car": self.to_frame(),
+            "car": cr.to_frame(),
+            "params": self._param_table,
+            "fit": self.fit_stats,
+            "firm_tests": self.firm_tests().to_frame(),
+        }
+        if len(self.firms) > 1:
+            sheets["tests"] = cr.tests().to_frame()
+        return sheets
 
     # ---- display -----------------------------------------------------------------------------
     def _header(self) -> list[tuple[str, str]]:

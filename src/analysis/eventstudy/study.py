@@ -15,16 +15,19 @@ trading days relative to day 0, which must not overlap; missing returns are drop
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import numpy as np
 import pandas as pd
 
 from analysis.data import calendar
 from analysis.errors import DataError, SpecificationError
+from analysis.eventstudy._garch_fit import GARCH_MODEL
 from analysis.eventstudy.benchmarks import ExFirmBenchmark, parse_benchmark
 from analysis.eventstudy.design import (
+    EventDesign,
     Window,
     as_symbols,
     as_window,
@@ -36,12 +39,16 @@ from analysis.eventstudy.design import (
 )
 from analysis.eventstudy.models import (
     MIN_ESTIMATION_DEFAULT,
+    MODELS,
     fit_arrays,
     make_spec,
     own_regressor_error,
 )
 from analysis.eventstudy.results import EventStudyResults
 from analysis.eventstudy.returns import ReturnKind, returns_from_prices
+
+if TYPE_CHECKING:  # pragma: no cover
+    from analysis.eventstudy.garch import GarchEventStudyResults
 
 
 def _resolve_event(spec: object) -> tuple[object | None, calendar.Day0]:
@@ -56,6 +63,46 @@ def _load_prices(symbols: Sequence[str]) -> pd.DataFrame:
     from analysis.data import prices
 
     return prices.adj_close(list(symbols))
+
+
+@overload
+def event_study(  # type: ignore[overload-overlap]  # the GARCH model has its own results type
+    symbols: str | Sequence[str],
+    event: str | calendar.Day0 | Mapping[str, str],
+    *,
+    market: str | None = ...,
+    model: Literal["garch_market_model"],
+    factors: Sequence[str] | None = ...,
+    estimation: Window | str = ...,
+    window: Window | str = ...,
+    car_window: Window | str | None = ...,
+    return_kind: str = ...,
+    convention: str = ...,
+    min_estimation: int = ...,
+    prices: pd.DataFrame | None = ...,
+    exclude: str | Sequence[object] | None = ...,
+    factor_file: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = ...,
+) -> GarchEventStudyResults: ...
+
+
+@overload
+def event_study(
+    symbols: str | Sequence[str],
+    event: str | calendar.Day0 | Mapping[str, str],
+    *,
+    market: str | None = ...,
+    model: str = ...,
+    factors: Sequence[str] | None = ...,
+    estimation: Window | str = ...,
+    window: Window | str = ...,
+    car_window: Window | str | None = ...,
+    return_kind: str = ...,
+    convention: str = ...,
+    min_estimation: int = ...,
+    prices: pd.DataFrame | None = ...,
+    exclude: str | Sequence[object] | None = ...,
+    factor_file: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = ...,
+) -> EventStudyResults: ...
 
 
 def event_study(
@@ -73,7 +120,8 @@ def event_study(
     min_estimation: int = MIN_ESTIMATION_DEFAULT,
     prices: pd.DataFrame | None = None,
     exclude: str | Sequence[object] | None = None,
-) -> EventStudyResults:
+    factor_file: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+) -> EventStudyResults | GarchEventStudyResults:
     """Run an event study for one or more firms.
 
     Parameters
@@ -93,7 +141,14 @@ def event_study(
         A firm may not be its own market or factor: the same symbol is a SpecificationError, a
         firm the regressors explain almost exactly (1 - R^2 below
         :data:`analysis.eventstudy.models.MIN_UNEXPLAINED_SHARE`) an EstimationError.
-    model : {"market_model", "market_adjusted", "constant_mean", "factor_model"}
+    model : {"market_model", "market_adjusted", "constant_mean", "factor_model",
+             "garch_market_model"}
+        ``garch_market_model``: the market model with GARCH(1,1) Student-t errors, fitted by
+        maximum likelihood; it returns a
+        :class:`~analysis.eventstudy.garch.GarchEventStudyResults` (see
+        :mod:`analysis.eventstudy.garch`) and takes no ``exclude``, ``factors`` or
+        ``convention``; it needs at least
+        :data:`~analysis.eventstudy.garch.MIN_ESTIMATION_GARCH` consecutive estimation returns.
     factors : str or list of str
         Regressors of ``factor_model`` (e.g. ["SPY", "SOXX"]; a string is one symbol).
     estimation, window : (int, int) or "a:b"
@@ -116,6 +171,12 @@ def event_study(
         back until it again holds as many valid days as the requested window has sessions; where
         the price data run out first, the shortfall is stated (``estimation_coverage``). The days
         left out are listed with their reason in ``excluded``.
+    factor_file : path or list of paths, optional
+        Ken French daily factor file(s) (:func:`analysis.data.factors.factor_returns`): with
+        ``model="factor_model"`` the ``factors`` are read from them (e.g. ``["Mkt-RF", "SMB",
+        "HML"]``, plus ``"Mom"`` from the momentum file) instead of price series, and the firms'
+        excess returns R - RF are regressed on them (formula (3b)); simple returns only. A
+        window day the files do not cover is a DataError.
     """
     from analysis.data.prices import normalize_symbol
 
@@ -136,14 +197,28 @@ def event_study(
             "min_estimation must be a whole number of estimation returns (e.g. 30), "
             f"got {min_estimation!r}"
         )
-    bench = parse_benchmark(market)
-    if bench is not None and model not in ("market_model", "market_adjusted"):
+    garch = model == GARCH_MODEL
+    if model not in MODELS and not garch:
         raise SpecificationError(
-            f"market={bench.label!r} is a market index for market_model or market_adjusted, "
+            f"unknown model {model!r}; valid models: {', '.join([*MODELS, GARCH_MODEL])}"
+        )
+    if garch:
+        from analysis.eventstudy.garch import check_garch_arguments
+
+        check_garch_arguments(
+            market=market, factors=factors, convention=convention, exclude=exclude
+        )
+    if factor_file is not None:
+        _check_factor_file_arguments(model, factors, return_kind)
+    bench = parse_benchmark(market)
+    if bench is not None and model not in ("market_model", "market_adjusted", GARCH_MODEL):
+        raise SpecificationError(
+            f"market={bench.label!r} is a market index for market_model, market_adjusted or "
+            f"{GARCH_MODEL}, "
             f"not for {model}"
         )
     spec = make_spec(
-        model,
+        "market_model" if garch else model,  # the GARCH model's design is the market model's
         bench.label if bench is not None else normalize_symbol(market) if market else market,
         as_symbols(factors, "factors", "'SPY'") if factors is not None else None,
     )
@@ -153,6 +228,10 @@ def event_study(
     est_w = as_window(estimation, "estimation")
     evt_w = as_window(window, "event")
     check_windows(est_w, evt_w)
+    if garch:
+        from analysis.eventstudy.garch import check_garch_windows
+
+        check_garch_windows(est_w, evt_w)
     car_w = evt_w if car_window is None else as_window(car_window, "CAR")
     if car_w[0] < evt_w[0] or car_w[1] > evt_w[1]:
         raise SpecificationError(
@@ -175,7 +254,9 @@ def event_study(
         resolved = {s: (ev, d0) for s in syms}
         registry_event = ev
 
-    if bench is None:
+    if factor_file is not None:
+        needed = list(syms)
+    elif bench is None:
         needed = list(dict.fromkeys([*syms, *spec.factors]))
     else:
         needed = list(dict.fromkeys([*syms, *bench.symbols(syms)]))
@@ -194,6 +275,9 @@ def event_study(
     kind = cast(ReturnKind, return_kind)  # returns_from_prices rejects any other kind
     rets = returns_from_prices(px, kind=kind, sessions=sessions)
     firm_factors = None
+    if factor_file is not None:
+        raw = rets
+        rets, factor_table = _with_factor_file(rets, syms, spec.factors, factor_file)
     if bench is not None:
         rets, firm_factors = _with_benchmark(bench, px, rets, syms, kind, sessions)
 
@@ -202,8 +286,23 @@ def event_study(
         excluded = exclusion_days(items, resolved, evt_w, rets.index)
     pairs = [(s, resolved[s][1]) for s in syms]
     design = build_design(rets, pairs, spec, est_w, evt_w, excluded, firm_factors)
+    if factor_file is not None:
+        _check_factor_coverage(design, raw, factor_table, factor_file)
     if items is not None and "earnings" in items:
         check_earnings_exclusion(design)
+    if garch:
+        from analysis.eventstudy.garch import garch_results
+
+        return garch_results(
+            design,
+            market=spec.factors[0],
+            estimation=est_w,
+            window=evt_w,
+            car_window=car_w,
+            return_kind=return_kind,
+            event=registry_event,
+            min_estimation=min_estimation,
+        )
     fit = fit_arrays(
         design.y_est,
         design.X_est,
@@ -229,16 +328,70 @@ def event_study(
     )
 
 
+def _check_factor_file_arguments(model: str, factors: object, return_kind: str) -> None:
+    if model != "factor_model":
+        raise SpecificationError(
+            f"factor_file is read by model='factor_model', not {model!r}: pass "
+            "model='factor_model' and the factors to use, e.g. ['Mkt-RF', 'SMB', 'HML']"
+        )
+    if factors is None:
+        raise SpecificationError(
+            "factor_file needs the factors to regress on, e.g. factors=['Mkt-RF', 'SMB', 'HML']"
+        )
+    if return_kind != "simple":
+        raise SpecificationError(
+            "factor_file: the factors are simple excess returns, so the firms' returns must be "
+            "simple too (return_kind='simple')"
+        )
+
+
+def _with_factor_file(
+    rets: pd.DataFrame, syms: Sequence[str], factors: Sequence[str], path: Any
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The firms' excess returns R - RF beside the factors read from French's files, on the
+    price sessions (NaN where the files have no return), and the factor table itself."""
+    from analysis.data.factors import RISK_FREE, factor_returns
+
+    names = [*factors, RISK_FREE]
+    table = factor_returns(path, names)
+    table.columns = pd.Index(names)  # the names as the model spells them
+    table = table.reindex(rets.index)
+    excess = rets[list(syms)].sub(table[RISK_FREE], axis=0)
+    return excess.join(table[list(factors)]), table
+
+
+def _check_factor_coverage(
+    design: EventDesign, rets: pd.DataFrame, table: pd.DataFrame, path: Any
+) -> None:
+    """A DataError when a firm has a return on a day of its windows that the factor files do
+    not cover (a factor or RF missing)."""
+    covered = table.notna().all(axis=1)
+    for i, firm in enumerate(design.firms):
+        keep = design.est_keep[i] if design.est_keep is not None else slice(None)
+        dates = pd.DatetimeIndex(
+            np.concatenate([design.est_dates[i][keep], design.evt_dates[i]])
+        ).dropna()
+        has_return = rets[firm].reindex(dates).notna().to_numpy()
+        gap = has_return & ~covered.reindex(dates, fill_value=False).to_numpy()
+        if gap.any():
+            files = path if isinstance(path, str | os.PathLike) else ", ".join(map(str, path))
+            raise DataError(
+                f"{firm}: the factor file(s) {files} have no factor return on "
+                f"{dates[np.argmax(gap)].date()} (day 0 {design.day0[i].day0.date()}); "
+                "download a newer file from Ken French's data library"
+            )
+
+
 def model_arguments(
     model: str, market: str | None, factors: Sequence[str] | None
 ) -> dict[str, Any]:
     """The ``model``, ``market`` and ``factors`` arguments of :func:`event_study` for a model,
-    keeping only what the model uses: ``market`` for the market model and market-adjusted
-    returns, ``factors`` for the factor model, neither for the constant-mean model. Reports and
-    notebooks take all three as parameters and pass them through this."""
+    keeping only what the model uses: ``market`` for the market model (also with GARCH errors)
+    and market-adjusted returns, ``factors`` for the factor model, neither for the constant-mean
+    model. Reports and notebooks take all three as parameters and pass them through this."""
     return {
         "model": model,
-        "market": market if model in ("market_model", "market_adjusted") else None,
+        "market": market if model in ("market_model", "market_adjusted", GARCH_MODEL) else None,
         "factors": list(factors or []) if model == "factor_model" else None,
     }
 

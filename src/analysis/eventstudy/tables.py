@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis._export import ExportMixin, PaperTable
 from analysis._summary import Summary, SummaryMixin
 from analysis.data import calendar
 from analysis.eventstudy import inference
@@ -123,7 +124,7 @@ class TestRow:
 
 
 @dataclass(frozen=True, repr=False)
-class TestTable(SummaryMixin):
+class TestTable(SummaryMixin, ExportMixin):
     """Test outcomes over one window: cross-sectional tests (one row per test) or per-firm tests
     (one row per firm and test). ``to_frame()`` is the table, ``tt["bmp"]`` or
     ``tt[("NVDA", "sq")]`` one :class:`TestRow`."""
@@ -185,6 +186,35 @@ class TestTable(SummaryMixin):
             return df.set_index(["firm", "test"])
         return df.drop(columns="firm").set_index("test")
 
+    def _paper_table(self) -> PaperTable:
+        """Export hook: each test statistic with stars from its p-value (no standard error), one
+        column per firm for per-firm tests; the window and N in the footer."""
+        rows = list(self.applicable().rows)
+        column = [r.firm if r.firm is not None else "statistic" for r in rows]
+        est = pd.DataFrame(
+            {
+                "column": column,
+                "term": [r.name for r in rows],
+                "estimate": [r.stat for r in rows],
+                "std_error": float("nan"),
+                "pvalue": [r.pvalue for r in rows],
+            }
+        )
+        cols = list(dict.fromkeys(column))
+        ns = {
+            c: max((r.n for r, k in zip(rows, column, strict=True) if k == c), default=0)
+            for c in cols
+        }
+        footer = pd.DataFrame(
+            [[calendar.format_window(self.window)] * len(cols), [str(ns[c]) for c in cols]],
+            index=["Window", "N"],
+            columns=cols,
+        )
+        return PaperTable(est, footer, note=f"{self.title}: test statistics, stars from p-values.")
+
+    def _export_sheets(self) -> dict[str, pd.DataFrame]:
+        return {"tests": self.to_frame()}
+
     def text_lines(self) -> list[str]:
         """The table as fixed-width lines (title, then one line per row)."""
         lines = [f"{self.title} over {calendar.format_window(self.window)}"]
@@ -206,7 +236,7 @@ class TestTable(SummaryMixin):
 
 
 @dataclass(frozen=True, repr=False)
-class CARResult(SummaryMixin):
+class CARResult(SummaryMixin, ExportMixin):
     """The CAR over one window, per firm: ``estimate`` with its exact ``std_error``, ``tstat``,
     ``pvalue`` and ``dof`` (the prediction-error t test of
     :func:`analysis.eventstudy.inference.t_prediction_error`), ``conf_int()``; across firms the
@@ -272,6 +302,36 @@ class CARResult(SummaryMixin):
                 "dof": self.dof,
             }
         )
+
+    def _paper_table(self) -> PaperTable:
+        """Export hook: per firm the CAR with its exact standard error and prediction-error
+        p-value (formula (3), docs/formulas.md); the window and the t test's dof in the footer."""
+        firms = [str(f) for f in self.estimate.index]
+        est = pd.DataFrame(
+            {
+                "column": firms,
+                "term": f"CAR{calendar.format_window(self.window)}",
+                "estimate": self.estimate.to_numpy(),
+                "std_error": self.std_error.to_numpy(),
+                "pvalue": self.pvalue.to_numpy(),
+            }
+        )
+        footer = pd.DataFrame(
+            [
+                [calendar.format_window(self.window)] * len(firms),
+                [fmt(float(d), ".0f") for d in self.dof],
+            ],
+            index=["Window", "dof"],
+            columns=firms,
+        )
+        note = "CAR: prediction-error t test, t(L_i - k) (Campbell, Lo & MacKinlay 1997, sec. 4.4)."
+        return PaperTable(est, footer, note)
+
+    def _export_sheets(self) -> dict[str, pd.DataFrame]:
+        sheets = {"car": self.to_frame()}
+        if self._tests is not None:
+            sheets["tests"] = self.tests().to_frame()
+        return sheets
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Per-firm ``lower``/``upper`` bounds: estimate -/+ t_{dof, 1-alpha/2} * std_error."""

@@ -112,10 +112,15 @@ def price_panels(symbols: Sequence[str], day0: pd.Timestamp, days: int = 90) -> 
 # --------------------------------------------------------------------------- the front page
 
 
-def episode_forest(evidence: Any, ax: Axes | None = None) -> Axes:
+def episode_forest(
+    evidence: Any, ax: Axes | None = None, synthetic: pd.DataFrame | None = None
+) -> Axes:
     """Forest plot of a firm's episodes (:class:`analysis.studies.findings.EpisodeEvidence`):
-    CAR with its 95% interval, one row per episode, both benchmarks side by side."""
+    CAR with its 95% interval, one row per episode, both benchmarks side by side, and the
+    synthetic match (:func:`analysis.studies.findings.synthetic_episodes`) where given."""
     ep = evidence.to_frame()
+    if synthetic is not None:
+        ep = pd.concat([ep, synthetic], ignore_index=True)
     ep["label"] = ep["episode"] + " (" + ep["day0"].dt.strftime("%Y-%m-%d") + ")"
     if ax is None:
         _, ax = plt.subplots(figsize=(8.5, 5))
@@ -138,10 +143,23 @@ def peer_heatmap(peers: Any, roles: Mapping[str, list[str]], ax: Axes | None = N
     return ax
 
 
+#: Reader's names of the group-test columns (:attr:`PeerReactions.tests`).
+GROUP_TEST_LABELS = {
+    "day0": "day 0",
+    "caar": "CAAR",
+    "n": "firms",
+    "kp_bmp_pvalue": "KP-BMP p",
+    "bw_cda_pvalue": "BW-CDA p",
+    "grank_pvalue": "GRANK p",
+    "wild_bootstrap_pvalue": "wild bootstrap p",
+}
+
+
 def group_tests(peers: Any) -> Styler:
     """A peer group's CAAR and clustering-robust p-values per BIS rule."""
-    fmt = {"day0": _DAY, "caar": "{:+.1%}", "kp_bmp_pvalue": _P, "bw_cda_pvalue": _P}
-    return peers.tests.style.format({**fmt, "grank_pvalue": _P}).set_caption(
+    frame = peers.tests.rename(columns=GROUP_TEST_LABELS).rename_axis("BIS rule")
+    ps = {c: _P for c in frame.columns if str(c).endswith(" p")}
+    return frame.style.format({"day 0": _DAY, "CAAR": "{:+.1%}", **ps}).set_caption(
         "Group CAAR and clustering-robust p-values per BIS rule"
     )
 
@@ -185,3 +203,58 @@ def article_vs_evidence(claims: pd.DataFrame) -> Styler:
         .map(lambda v: f"background-color: {VERDICT_COLORS.get(v, '')}", subset=["verdict"])
         .set_properties(**{"text-align": "left", "white-space": "normal", "vertical-align": "top"})
     )
+
+
+# --------------------------------------------------------------------------- other measures
+
+
+def other_measures(
+    symbols: Sequence[str],
+    event: str,
+    *,
+    spec: Mapping[str, Any],
+    estimation: str,
+    window: str,
+    exclude: str,
+) -> tuple[list[Any], dict[str, Any]]:
+    """An event page's trading volume, return volatility and GARCH sections: what to display
+    (sentences, test tables) and their numbers for ``results.json``. Volume: abnormal log volume
+    against the estimation-window mean (Campbell & Wasley 1996); volatility: squared abnormal
+    returns of the page's model over its estimation variance (Chow's F); GARCH: the market model
+    with GARCH(1,1) Student-t errors on the same benchmark (its variance recursion needs
+    consecutive days, so its estimation window is not cleaned). A study that cannot be run is
+    shown with its reason and left out of the numbers."""
+    from analysis.errors import AnalysisError
+    from analysis.eventstudy.activity import abnormal_volatility, abnormal_volume
+    from analysis.eventstudy.study import event_study
+
+    views: list[Any] = []
+    numbers: dict[str, Any] = {}
+    clean = exclude or None
+    studies = {
+        "volume": lambda: abnormal_volume(
+            symbols, event, estimation=estimation, window=window, exclude=clean
+        ),
+        "volatility": lambda: abnormal_volatility(
+            symbols, event, **spec, estimation=estimation, window=window, exclude=clean
+        ),
+        "garch": lambda: event_study(
+            symbols,
+            event,
+            model="garch_market_model",
+            market=spec.get("market") or "SPY",
+            estimation=estimation,
+            window=window,
+        ),
+    }
+    for key, run in studies.items():
+        if key == "garch" and spec.get("model") != "market_model":
+            continue
+        try:
+            res: Any = run()
+        except AnalysisError as exc:
+            views.append(f"**{key}**: not computed: {exc}")
+            continue
+        views.append(res.conclusion())
+        numbers[key] = res.headline()
+    return views, numbers

@@ -23,10 +23,10 @@ from analysis.data import calendar
 from analysis.eventstudy import event_study, policy
 from analysis.eventstudy.design import Window, as_window
 from analysis.eventstudy.episodes import EpisodeTable, episodes
+from analysis.eventstudy.prose import ROBUST_TESTS
 from analysis.eventstudy.tables import num
 
 #: Clustering-robust tests of a peer group's CAAR shown per episode (cross-correlation allowed).
-ROBUST_TESTS = ("kp_bmp", "bw_cda", "grank")
 
 
 def _pct(v: float) -> str:
@@ -380,9 +380,11 @@ def caveats(
     exposure: dict[str, Any] | None = None,
     hardware: dict[str, Any] | None = None,
     retail: dict[str, Any] | None = None,
+    detected: dict[str, Any] | None = None,
 ) -> list[str]:
     """What the evidence cannot show, each point generated from the numbers it qualifies
-    (headline dicts of the exposure, hardware and retail studies where given)."""
+    (headline dicts of the exposure, hardware and retail studies, and :func:`detection`, where
+    given)."""
     f = evidence.to_frame()
     prim = f[f["benchmark"] == evidence.benchmarks[0]].set_index("episode")
     alt = f[f["benchmark"] == evidence.benchmarks[1]].set_index("episode")
@@ -398,6 +400,8 @@ def caveats(
         "and the stacked regression keeps earnings days in its sample (the per-episode "
         "estimates leave them out).",
     ]
+    if detected:
+        out.append(detection_sentence(detected, evidence.window))
     if exposure:
         out.append(
             f"China exposure rests on {exposure['n_firms']} firms ({exposure['geography_basis']}); "
@@ -417,6 +421,117 @@ def caveats(
             "other demand shocks (AI hobbyists, new launches) move them too."
         )
     return out
+
+
+def synthetic_episodes(
+    evidence: EpisodeEvidence,
+    donors: str = "untouched",
+    *,
+    alpha: float = 0.05,
+    prices: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Every episode by synthetic matching (formula (26)): the firm's CAR over the episode's
+    window against a weighted basket of ``donors`` fitted on the same cleaned estimation window,
+    with the permutation p over donors and the CAR interval that inverts it; the columns of
+    :meth:`EpisodeEvidence.to_frame` it shares (``benchmark`` is "synthetic (DONORS)")."""
+    from analysis.eventstudy.synthetic import synthetic_study
+
+    rows = []
+    for label, row in evidence.tables[0].to_frame().iterrows():
+        first = str(row["members"]).split("+")[0]
+        res = synthetic_study(
+            evidence.symbol,
+            first,
+            donors=donors,
+            window=(int(row["window_start"]), int(row["window_end"])),
+            exclude=evidence.exclude or None,
+            prices=prices,
+        )
+        ci = res.conf_int(alpha).iloc[0]
+        test = res.tests().to_frame().loc["permutation"]
+        rows.append(
+            {
+                "benchmark": f"synthetic ({donors})",
+                "episode": label,
+                "members": row["members"],
+                "day0": row["day0"],
+                "car": res.car,
+                "low": float(ci["lower"]),
+                "high": float(ci["upper"]),
+                "pvalue": float(test["pvalue"]),
+                "top_donors": ", ".join(
+                    f"{d} {w:.2f}" for d, w in res.weights.sort_values(ascending=False)[:3].items()
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def detection(
+    evidence: EpisodeEvidence,
+    event: str = "E08",
+    *,
+    power: float = 0.8,
+    alpha: float = 0.05,
+    prices: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """How large a CAR the design could have detected (formula (29)): for ``event``'s study
+    under the primary benchmark, the firm's residual sd and the smallest |CAR| the
+    prediction-error t detects with ``power`` at ``alpha`` (exact noncentral t, normal
+    disturbances); for every episode, the same from its CAR standard error and degrees of
+    freedom (smallest, median, largest)."""
+    from scipy import optimize
+
+    from analysis.eventstudy import power as pw
+
+    res = event_study(
+        evidence.symbol,
+        event,
+        market=evidence.benchmarks[0],
+        window=evidence.window,
+        exclude=evidence.exclude or None,
+        prices=prices,
+    )
+    fig = pw.detection_figures(res, power=power, alpha=alpha)
+    f = evidence.tables[0].to_frame()
+
+    def mde(se: float, dof: float) -> float:
+        top = 6 * se  # power is about 1 at delta = 6; the noncentral t is unstable far out
+        return float(
+            optimize.brentq(lambda e: pw.t_test_power(e, se, 1.0, dof, alpha) - power, 0, top)
+        )
+
+    each = pd.Series([mde(se, dof) for se, dof in zip(f["se"], f["dof"], strict=True)], f.index)
+    return {
+        "event": event,
+        "benchmark": evidence.benchmarks[0],
+        "sigma": num(fig["sigma"]),
+        # exact where the power module knows it (no missing days), else its simulation
+        "car": num(abs(fig["analytic_car"] if fig["analytic_car"] is not None else fig["car"])),
+        "power": power,
+        "alpha": alpha,
+        "test": "t_prediction_error",
+        "episode_min": num(each.min()),
+        "episode_median": num(each.median()),
+        "episode_max": num(each.max()),
+        "episode_min_at": str(each.idxmin()),
+        "episode_max_at": str(each.idxmax()),
+        "mean_car": num(evidence.tables[0].mean_scar.extra["mean_car"]),
+    }
+
+
+def detection_sentence(d: dict[str, Any], window: Window) -> str:
+    """The power caveat in words, from :func:`detection`."""
+    w = calendar.format_window(window)
+    return (
+        f"Power: with a daily residual sd of {d['sigma']:.1%} ({d['event']}, against "
+        f"{d['benchmark']}) this design detects a CAR over {w} of {d['car']:.1%} with "
+        f"{d['power']:.0%} power at the {d['alpha']:.0%} level (prediction-error t, normal "
+        f"returns); across the episodes that detectable CAR runs from {d['episode_min']:.1%} "
+        f"({d['episode_min_at']}) to {d['episode_max']:.1%} ({d['episode_max_at']}), so a "
+        f"reaction the size of the average, {_pct(d['mean_car'])}, could not be told from noise "
+        "in any single episode."
+    )
 
 
 def retail_line(**parameters: Any) -> dict[str, Any]:
@@ -510,6 +625,8 @@ def overview_results(
     hardware: dict[str, Any],
     exposure: dict[str, Any],
     retail: dict[str, Any] | None,
+    detected: dict[str, Any] | None = None,
+    synthetic: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Every number the front page shows, for its ``results.json``: the episodes and pooled
     tests under both benchmarks, the peers' CARs and group tests, the hardware, exposure and
@@ -520,4 +637,18 @@ def overview_results(
     out |= {"retail": retail or {}}
     out |= {f"factcheck_{k}": v for k, v in factcheck.headline().items()}
     out |= {"claims": dict(zip(claims["claim_id"], claims["verdict"], strict=True))}
+    if detected:
+        out |= {"detection": detected}
+    if synthetic is not None:
+        out |= {
+            "synthetic_episodes": [
+                {
+                    "episode": str(r["episode"]),
+                    "day0": f"{r['day0']:%Y-%m-%d}",
+                    **{k: num(r[k]) for k in ("car", "low", "high", "pvalue")},
+                    "top_donors": str(r["top_donors"]),
+                }
+                for _, r in synthetic.iterrows()
+            ]
+        }
     return out

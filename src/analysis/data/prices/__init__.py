@@ -46,7 +46,7 @@ from analysis.data.prices.cache import MANIFEST_NAME, cache_manifest, series_inf
 from analysis.data.prices.csv_import import import_csv_file, import_csv_folder
 from analysis.data.prices.layout import CSV_COLUMNS, PRICE_COLUMNS
 from analysis.data.prices.load import _changed_csv_source as _changed_csv_source
-from analysis.data.prices.load import adj_close, close, load_history
+from analysis.data.prices.load import adj_close, close, load_history, volume
 from analysis.data.prices.quotes import (
     quote_reconciliation,
     quoted_close,
@@ -86,5 +86,6 @@ __all__ = [
     "symbol_to_filename",
     "to_current_units",
     "to_quoted_units",
+    "volume",
 ]
 # ``_changed_csv_source`` is read by the report fingerprint (getattr on this package).

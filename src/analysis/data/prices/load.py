@@ -144,3 +144,13 @@ def adj_close(symbols: str | Iterable[str], start: Any = None, end: Any = None) 
 def close(symbols: str | Iterable[str], start: Any = None, end: Any = None) -> pd.DataFrame:
     """Closes as the source gives them (Yahoo: split-adjusted only), date x symbol; NaN not filled."""
     return _panel("close", symbols, start, end)
+
+
+def volume(symbols: str | Iterable[str], start: Any = None, end: Any = None) -> pd.DataFrame:
+    """Shares traded per session, date x symbol (columns in the order given), as the source
+    gives them (Yahoo: split-adjusted, like ``close``; an index or FX series may report 0).
+
+    Dates are the union over symbols; a symbol without a row on a date is NaN (never filled), so
+    the panel is float64 whenever a symbol lacks a date.
+    """
+    return _panel("volume", symbols, start, end)

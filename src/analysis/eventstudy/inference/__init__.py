@@ -22,7 +22,8 @@ entry per firm (arrays; NaN for a firm left out, whose ``n`` is 0); multi-firm t
 P-values are two-sided.
 
 Modules: :mod:`.results` (inputs and result row), :mod:`.single_firm` (prediction-error t, SQ,
-event-dummy regressions), :mod:`.parametric`, :mod:`.nonparametric`, :mod:`.registry`
+event-dummy regressions), :mod:`.parametric`, :mod:`.nonparametric`, :mod:`.resampling`
+(the seeded permutation test of one firm and the wild bootstrap of the CAAR), :mod:`.registry`
 (:data:`SINGLE_FIRM_TESTS`, :data:`FIRM_TESTS`, :data:`MULTI_FIRM_TESTS`, :data:`MIN_FIRMS`,
 :data:`INDEPENDENCE_ASSUMED` -- tests whose null assumes cross-sectional independence: flag them
 when event dates cluster --, :func:`applicable_tests`, :func:`get_test` and :func:`run_tests`).
@@ -68,6 +69,13 @@ from analysis.eventstudy.inference.registry import (
     get_test,
     run_tests,
 )
+from analysis.eventstudy.inference.resampling import (
+    DRAWS_DEFAULT,
+    SEED_DEFAULT,
+    permutation,
+    random_subsets,
+    wild_bootstrap,
+)
 from analysis.eventstudy.inference.results import TestInputs, TestResult
 from analysis.eventstudy.inference.single_firm import (
     CarTest,
@@ -81,11 +89,13 @@ from analysis.eventstudy.inference.single_firm import (
 )
 
 __all__ = [
+    "DRAWS_DEFAULT",
     "DUMMY_TESTS",
     "FIRM_TESTS",
     "INDEPENDENCE_ASSUMED",
     "MIN_FIRMS",
     "MULTI_FIRM_TESTS",
+    "SEED_DEFAULT",
     "SINGLE_FIRM_TESTS",
     "CarTest",
     "DummyRegression",
@@ -114,6 +124,8 @@ __all__ = [
     "mean_standardized_car",
     "newey_west_lags",
     "patell",
+    "permutation",
+    "random_subsets",
     "run_tests",
     "sign",
     "skewness_corrected_t",
@@ -121,4 +133,5 @@ __all__ = [
     "stacked_dummy_regression",
     "t_prediction_error",
     "wilcoxon",
+    "wild_bootstrap",
 ]

@@ -10,6 +10,7 @@ from analysis.errors import SpecificationError
 from analysis.eventstudy.inference import nonparametric as nonpar
 from analysis.eventstudy.inference import parametric as par
 from analysis.eventstudy.inference._common import _RUN_CACHE, Days, _car
+from analysis.eventstudy.inference.resampling import permutation, wild_bootstrap
 from analysis.eventstudy.inference.results import TestInputs, TestResult
 from analysis.eventstudy.inference.single_firm import sq, t_prediction_error
 
@@ -17,6 +18,7 @@ from analysis.eventstudy.inference.single_firm import sq, t_prediction_error
 SINGLE_FIRM_TESTS: dict[str, Callable[..., TestResult]] = {
     "t_prediction_error": t_prediction_error,
     "sq": sq,
+    "permutation": permutation,
 }
 
 #: Single-firm tests from the event-dummy regression of each firm
@@ -46,12 +48,13 @@ MULTI_FIRM_TESTS: dict[str, Callable[..., TestResult]] = {
     "wilcoxon": nonpar.wilcoxon,
     "grank": nonpar.grank,
     "grank_z": nonpar.grank_z,
+    "wild_bootstrap": wild_bootstrap,
 }
 
 #: Multi-firm tests whose null distribution assumes cross-sectionally independent ARs: their
 #: size is wrong when event dates cluster (a peer group on one date). The time-series based
-#: tests (bw_cda, lamb, the Corrado/Corrado-Zivney tests with their day-mean dispersion, grank)
-#: and the KP-adjusted tests are not in it.
+#: tests (bw_cda, lamb, the Corrado/Corrado-Zivney tests with their day-mean dispersion, grank),
+#: the KP-adjusted tests and the wild bootstrap (one multiplier per day for all firms) are not in it.
 INDEPENDENCE_ASSUMED: frozenset[str] = frozenset(
     {
         "cross_sectional_t",
@@ -75,6 +78,7 @@ MIN_FIRMS: dict[str, int] = {name: 1 for name in MULTI_FIRM_TESTS} | {
     "grank": 2,
     "grank_z": 2,
     "skewness_corrected_t": 3,
+    "wild_bootstrap": 2,
 }
 
 
@@ -130,10 +134,11 @@ def run_tests(
     """Run several tests on the same inputs and window, in registry order (or the order of ``names``).
 
     ``options`` are routed to the tests that accept them (e.g. ``form``, ``patell_k``,
-    ``p_hat``, ``blocking``, ``constants``, ``car_form``, ``rank_centre``); an option that no
-    selected test accepts is a SpecificationError. With ``names=None`` every single-firm test runs,
-    plus every multi-firm test :func:`applicable_tests` allows for the firms with a complete CAR
-    (``lamb`` only when market returns are given).
+    ``p_hat``, ``blocking``, ``constants``, ``car_form``, ``rank_centre``, ``permutations``,
+    ``replications``, ``seed``); an option that no selected test accepts is a
+    SpecificationError. With ``names=None`` every single-firm test runs, plus every multi-firm test
+    :func:`applicable_tests` allows for the firms with a complete CAR (``lamb`` only when market
+    returns are given).
     """
     tests = _all_tests()
     token = _RUN_CACHE.set({})
