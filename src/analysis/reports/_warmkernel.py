@@ -27,8 +27,9 @@ import socket
 import sys
 from typing import Any
 
-#: Imported before the first fork: what the report notebooks import (never a matplotlib backend:
-#: the inline backend registers itself with the kernel's shell when it is first used).
+#: Imported before the first fork: what the report notebooks import, and what they import on
+#: first use (the price cache's parquet reader, arch for the GARCH fits); never a matplotlib
+#: backend: the inline backend registers itself with the kernel's shell when it is first used.
 PRELOAD: tuple[str, ...] = (
     "IPython",
     "IPython.display",
@@ -50,6 +51,14 @@ PRELOAD: tuple[str, ...] = (
     "analysis.studies.retail",
     "analysis.reports.notebook",
     "analysis.reports.frontpage",
+    "analysis.reports.display",
+    "analysis.eventstudy.activity",
+    "analysis.eventstudy.garch",
+    "analysis.eventstudy.synthetic",
+    "analysis.eventstudy.power",
+    "arch.univariate",  # the GARCH fits
+    "pyarrow.parquet",  # the price cache
+    "filelock",
 )
 
 #: Environment variables not compared with the server's own: set per kernel by Jupyter

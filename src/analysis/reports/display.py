@@ -42,13 +42,15 @@ def ar_table(res: EventStudyResults) -> Styler:
     """Day by day: return, expected return, AR and CAR with their standard errors and t."""
     cols = ["firm", "day", "date", "return", "expected", "ar", "ar_se", "ar_t", "car"]
     cols += ["car_se", "car_t"]
-    pct = {c: "{:+.2%}" for c in ("return", "expected", "ar", "car")}
-    return (
-        res.to_frame()[cols]
-        .style.hide(axis="index")
-        .format({"date": _DAY, "ar_se": "{:.2%}", "car_se": "{:.2%}", **pct})
-        .format({"ar_t": "{:+.2f}", "car_t": "{:+.2f}"})
-    )
+    fmt = {c: "{:+.2%}" for c in ("return", "expected", "ar", "car")}
+    fmt |= {
+        "date": _DAY,
+        "ar_se": "{:.2%}",
+        "car_se": "{:.2%}",
+        "ar_t": "{:+.2f}",
+        "car_t": "{:+.2f}",
+    }
+    return res.to_frame()[cols].style.hide(axis="index").format(fmt)
 
 
 def confounders_table(res: EventStudyResults) -> Styler | None:
@@ -209,6 +211,7 @@ def article_vs_evidence(claims: pd.DataFrame) -> Styler:
 
 
 def other_measures(
+    study: EventStudyResults,
     symbols: Sequence[str],
     event: str,
     *,
@@ -220,12 +223,12 @@ def other_measures(
     """An event page's trading volume, return volatility and GARCH sections: what to display
     (sentences, test tables) and their numbers for ``results.json``. Volume: abnormal log volume
     against the estimation-window mean (Campbell & Wasley 1996); volatility: squared abnormal
-    returns of the page's model over its estimation variance (Chow's F); GARCH: the market model
+    returns of the page's ``study`` over its estimation variance (Chow's F); GARCH: the market model
     with GARCH(1,1) Student-t errors on the same benchmark (its variance recursion needs
     consecutive days, so its estimation window is not cleaned). A study that cannot be run is
     shown with its reason and left out of the numbers."""
     from analysis.errors import AnalysisError
-    from analysis.eventstudy.activity import abnormal_volatility, abnormal_volume
+    from analysis.eventstudy.activity import AbnormalVolatilityResults, abnormal_volume
     from analysis.eventstudy.study import event_study
 
     views: list[Any] = []
@@ -235,9 +238,7 @@ def other_measures(
         "volume": lambda: abnormal_volume(
             symbols, event, estimation=estimation, window=window, exclude=clean
         ),
-        "volatility": lambda: abnormal_volatility(
-            symbols, event, **spec, estimation=estimation, window=window, exclude=clean
-        ),
+        "volatility": lambda: AbnormalVolatilityResults.from_study(study),
         "garch": lambda: event_study(
             symbols,
             event,
