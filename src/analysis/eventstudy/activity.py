@@ -30,10 +30,11 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from analysis._export import ExportMixin
 from analysis._summary import Summary, SummaryMixin
 from analysis.data import calendar
 from analysis.errors import CalendarError, DataError, EstimationError, SpecificationError
-from analysis.eventstudy import inference
+from analysis.eventstudy import _paper_tables, inference
 from analysis.eventstudy.design import (
     EventDesign,
     Window,
@@ -116,7 +117,7 @@ def _plain(row: pd.Series) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class _ActivityResults(SummaryMixin):
+class _ActivityResults(SummaryMixin, ExportMixin):
     """What both activity results share: design, fit, windows (``estimation``, ``window`` and
     ``test_window``, the default window of the statistics and tests), the registry ``event``
     (None for a date), ``exclude`` (what ``exclude=`` left out, or None), and the document,
@@ -309,6 +310,7 @@ class AbnormalVolumeResults(_ActivityResults):
 
     _title: ClassVar[str] = "Abnormal volume"
     _daily_name: ClassVar[str] = "av"
+    _paper_table, _export_sheets = _paper_tables.volume_table, _paper_tables.volume_sheets
 
     model: str
     _volume: np.ndarray  # (N, L2) shares traded in the event window
@@ -577,6 +579,7 @@ class AbnormalVolatilityResults(_ActivityResults):
 
     _title: ClassVar[str] = "Abnormal volatility"
     _daily_name: ClassVar[str] = "u"
+    _paper_table, _export_sheets = _paper_tables.volatility_table, _paper_tables.volatility_sheets
 
     study: EventStudyResults  # the return event study the ARs and variances come from
 

@@ -49,10 +49,11 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from analysis._export import ExportMixin
 from analysis._summary import Summary, SummaryMixin
 from analysis.data import calendar
 from analysis.errors import AnalysisError, SpecificationError
-from analysis.eventstudy import inference
+from analysis.eventstudy import _paper_tables, inference
 from analysis.eventstudy._designed import DesignedStudy
 from analysis.eventstudy._garch_fit import (
     GARCH_MODEL,
@@ -180,6 +181,8 @@ class GarchCARResult(CARResult):
     ``std_error`` = sqrt(sum_t sigma^2_{t|T}), ``tstat`` = SCAR, ``pvalue`` from the standardized
     Student-t with the firm's fitted nu (``dof``), ``conf_int()`` from the same distribution."""
 
+    _paper_table = _paper_tables.garch_car_table
+
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Per-firm ``lower``/``upper``: estimate -/+ q * std_error, q the 1 - alpha/2 quantile of
         the standardized t(nu) (parameter-estimation error ignored)."""
@@ -250,11 +253,14 @@ def garch_results(
     )
 
 
-class GarchEventStudyResults(DesignedStudy, SummaryMixin):
+class GarchEventStudyResults(DesignedStudy, SummaryMixin, ExportMixin):
     """Results of ``event_study(..., model="garch_market_model")`` (immutable; derived tables are
     computed on first use). ``params`` holds mu, beta, omega, alpha, garch_beta and nu per firm;
     ``ar``, ``standardized_ar`` and ``conditional_sd`` the event days; ``car(window)`` the CAR
     with its SCAR test; ``tests()`` the cross-section; ``firm_tests()`` each firm's SCAR test."""
+
+    _paper_table = _paper_tables.garch_table
+    _export_sheets = _paper_tables.garch_sheets
 
     def __init__(
         self,

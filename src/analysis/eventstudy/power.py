@@ -26,10 +26,11 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from analysis._export import ExportMixin
 from analysis._summary import Summary, SummaryMixin
 from analysis.data import calendar
 from analysis.errors import EstimationError, SpecificationError
-from analysis.eventstudy import inference, models
+from analysis.eventstudy import _paper_tables, inference, models
 from analysis.eventstudy.design import Window, as_window, check_alpha
 from analysis.eventstudy.models import MIN_ESTIMATION_DEFAULT, FitArrays, ModelSpec, make_spec
 from analysis.eventstudy.tables import num
@@ -443,13 +444,15 @@ def t_test_power(
 
 
 @dataclass(frozen=True, repr=False)
-class PowerResult(SummaryMixin):
+class PowerResult(SummaryMixin, ExportMixin):
     """Simulated power of each test (formula (29), docs/formulas.md): the share of the
     simulations in which it rejects at ``alpha`` for a CAR of ``effect`` spread equally over the
     CAR window's days. ``power`` and ``std_error`` are Series by test, ``conf_int()`` the
     Clopper-Pearson interval, ``nominal_band()`` the range a test of exact size ``alpha`` falls
     in at ``effect = 0``; ``analytic`` the exact power where one is known (:func:`t_test_power`:
     the prediction-error t of one firm with normal disturbances); ``setup`` what was simulated."""
+
+    _paper_table, _export_sheets = _paper_tables.power_table, _paper_tables.power_sheets
 
     tests: tuple[str, ...]
     rejections: tuple[int, ...]

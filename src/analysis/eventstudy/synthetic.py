@@ -22,9 +22,11 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from analysis._export import ExportMixin
 from analysis._summary import Summary, SummaryMixin
 from analysis.data import calendar
 from analysis.errors import CalendarError, DataError, EstimationError, SpecificationError
+from analysis.eventstudy import _paper_tables
 from analysis.eventstudy import _synthetic_kernels as kern
 from analysis.eventstudy.design import (
     Window,
@@ -302,10 +304,13 @@ def _match_days(
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class SyntheticResults(SummaryMixin):
+class SyntheticResults(SummaryMixin, ExportMixin):
     """Results of :func:`synthetic_study` (immutable). ``params``/``weights`` hold the donor
     weights, ``ar`` and ``car`` the abnormal returns against the synthetic match, ``tests()`` the
     placebo permutation test and ``conf_int()`` the interval that inverts it."""
+
+    _paper_table = _paper_tables.synthetic_table
+    _export_sheets = _paper_tables.synthetic_sheets
 
     firm: str
     event: object | None
