@@ -220,16 +220,20 @@ def other_measures(
     window: str,
     exclude: str,
 ) -> tuple[list[Any], dict[str, Any]]:
-    """An event page's trading volume, return volatility and GARCH sections: what to display
+    """An event page's trading volume, return volatility, synthetic-match and GARCH sections:
+    what to display
     (sentences, test tables) and their numbers for ``results.json``. Volume: abnormal log volume
     against the estimation-window mean (Campbell & Wasley 1996); volatility: squared abnormal
-    returns of the page's ``study`` over its estimation variance (Chow's F); GARCH: the market model
+    returns of the page's ``study`` over its estimation variance (Chow's F); synthetic match (one
+    firm): a weighted basket of firms the rules did not reach (group ``untouched``), with the
+    permutation p over donors and the largest weights; GARCH: the market model
     with GARCH(1,1) Student-t errors on the same benchmark (its variance recursion needs
     consecutive days, so its estimation window is not cleaned). A study that cannot be run is
     shown with its reason and left out of the numbers."""
     from analysis.errors import AnalysisError
     from analysis.eventstudy.activity import AbnormalVolatilityResults, abnormal_volume
     from analysis.eventstudy.study import event_study
+    from analysis.eventstudy.synthetic import synthetic_study
 
     views: list[Any] = []
     numbers: dict[str, Any] = {}
@@ -239,6 +243,9 @@ def other_measures(
             symbols, event, estimation=estimation, window=window, exclude=clean
         ),
         "volatility": lambda: AbnormalVolatilityResults.from_study(study),
+        "synthetic": lambda: synthetic_study(
+            symbols[0], event, estimation=estimation, window=window, exclude=clean
+        ),
         "garch": lambda: event_study(
             symbols,
             event,
@@ -250,6 +257,8 @@ def other_measures(
     }
     for key, run in studies.items():
         if key == "garch" and spec.get("model") != "market_model":
+            continue
+        if key == "synthetic" and len(symbols) != 1:
             continue
         try:
             res: Any = run()
