@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from analysis._io import file_stamp
 from analysis.data import calendar
 from analysis.errors import CalendarError, DataError, SpecificationError
 from analysis.eventstudy.models import ModelSpec
@@ -360,11 +362,29 @@ def _registry_windows(
     own: set[str], window: Window, sessions: pd.DatetimeIndex
 ) -> list[Confounder]:
     """The sessions in the ``window`` of every market-observable registry event not in ``own``,
-    event by event."""
+    event by event (cached: the registry file's path and modification time are in the key)."""
     from analysis.data import events
 
+    path = events._registry_path(None)
+    days = sessions.to_numpy()
+    key = (str(days.dtype), days.tobytes())
+    return list(_registry_windows_cached(frozenset(own), window, key, str(path), file_stamp(path)))
+
+
+@functools.lru_cache(maxsize=64)
+def _registry_windows_cached(
+    own: frozenset[str],
+    window: Window,
+    sessions_key: tuple[str, bytes],
+    path: str,
+    mtime_ns: int,
+) -> tuple[Confounder, ...]:
+    from analysis.data import events
+
+    dtype, raw = sessions_key
+    sessions = pd.DatetimeIndex(np.frombuffer(raw, dtype=dtype))
     out: list[Confounder] = []
-    for ev in events.registry_events():
+    for ev in events.registry_events(path=path):
         if ev.event_id in own or ev.unusable_reason() is not None:
             continue
         d0 = ev.day0().day0
@@ -380,7 +400,7 @@ def _registry_windows(
             Confounder(day, "registry event", d0, ev.event_id, ev.title, why)
             for day in sessions[lo : hi + 1]
         ]
-    return out
+    return tuple(out)
 
 
 def _event_window_days(

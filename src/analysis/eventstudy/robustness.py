@@ -115,7 +115,7 @@ def robustness_grid(
                 exclude=exclude,
             )
             cr = res.car()  # per-firm CARs; the cross-section tests are computed only if asked
-            sq = res.firm_tests(dummy=False).to_frame().xs("sq", level="test")["pvalue"]
+            sq = {r.firm: r.pvalue for r in res.firm_tests(dummy=False).rows if r.name == "sq"}
         except AnalysisError as exc:
             rows += [{**base, "firm": f, "error": msg} for f, msg in own.items()]
             rows.append({**base, "firm": ",".join(firms), "error": str(exc)})

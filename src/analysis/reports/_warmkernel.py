@@ -1,9 +1,10 @@
 """A fork server for notebook kernels: imports once, forks a fresh kernel per run.
 
 Started by a report build (:func:`analysis.reports.kernel.warm_kernels`) as
-``python -m analysis.reports._warmkernel SOCKET``. It imports what the report notebooks import
-(pandas, matplotlib, statsmodels, the package's engine and studies; about 2.5 s), then listens on
-the Unix socket ``SOCKET``. Each request (one JSON line: the kernel's command-line arguments, working
+``python -m analysis.reports._warmkernel SOCKET``. It imports what every report notebook imports
+(:data:`PRELOAD`: pandas, matplotlib, the engine; about 2 s), then answers on the Unix socket
+``SOCKET``, importing what only some notebooks need (:data:`PRELOAD_LATER`: statsmodels, arch,
+the studies) while no request waits. Each request (one JSON line: the kernel's command-line arguments, working
 folder, environment and stderr path) is answered by forking a child that becomes the kernel:
 new session, the request's folder and environment, ``sys.path`` without the start folder, stdin from /dev/null,
 stdout and stderr to the requested file, default SIGCHLD, SIGTERM and SIGINT handlers, reseeded ``random`` and NumPy
@@ -22,14 +23,14 @@ import contextlib
 import importlib
 import json
 import os
+import select
 import signal
 import socket
 import sys
 from typing import Any
 
-#: Imported before the first fork: what the report notebooks import, and what they import on
-#: first use (the price cache's parquet reader, arch for the GARCH fits); never a matplotlib
-#: backend: the inline backend registers itself with the kernel's shell when it is first used.
+#: Imported before the server answers: what every report notebook imports (never a matplotlib
+#: backend: the inline backend registers itself with the kernel's shell when it is first used).
 PRELOAD: tuple[str, ...] = (
     "IPython",
     "IPython.display",
@@ -38,27 +39,33 @@ PRELOAD: tuple[str, ...] = (
     "numpy",
     "pandas",
     "scipy.stats",
-    "statsmodels.api",
     "matplotlib.pyplot",
     "seaborn",
-    "analysis.eventstudy",
+    "pyarrow.parquet",  # the price cache
+    "filelock",
+    "analysis.eventstudy.study",
+    "analysis.eventstudy.results",
     "analysis.plots",
     "analysis.data.prices",
+    "analysis.reports.notebook",
+    "analysis.reports.display",
+)
+
+#: Imported one by one while no request waits: what some notebooks import (a kernel forked
+#: before one of them is imported imports it itself, as a new interpreter would).
+PRELOAD_LATER: tuple[str, ...] = (
+    "statsmodels.api",
+    "arch.univariate",  # the GARCH fits
+    "analysis.eventstudy.activity",
+    "analysis.eventstudy.garch",
+    "analysis.eventstudy.synthetic",
+    "analysis.eventstudy.power",
     "analysis.studies.findings",
     "analysis.studies.factcheck",
     "analysis.studies.exposure",
     "analysis.studies.hardware",
     "analysis.studies.retail",
-    "analysis.reports.notebook",
     "analysis.reports.frontpage",
-    "analysis.reports.display",
-    "analysis.eventstudy.activity",
-    "analysis.eventstudy.garch",
-    "analysis.eventstudy.synthetic",
-    "analysis.eventstudy.power",
-    "arch.univariate",  # the GARCH fits
-    "pyarrow.parquet",  # the price cache
-    "filelock",
 )
 
 #: Environment variables not compared with the server's own: set per kernel by Jupyter
@@ -87,11 +94,10 @@ def _die_with_parent() -> None:
             ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def _preload() -> None:
-    for name in PRELOAD:
-        # a module that fails to import here fails again, with its message, in the notebook
-        with contextlib.suppress(Exception):
-            importlib.import_module(name)
+def _preload(name: str) -> None:
+    # a module that fails to import here fails again, with its message, in the notebook
+    with contextlib.suppress(Exception):
+        importlib.import_module(name)
 
 
 def _kill_children(*_: Any) -> None:
@@ -161,17 +167,21 @@ def serve(path: str) -> None:
     listener.bind(path)  # bound before the imports: clients queue until the server is ready
     listener.listen(16)
     own = dict(os.environ)
-    _preload()
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
-    listener.settimeout(5.0)
+    for name in PRELOAD:
+        _preload(name)
+    later = list(PRELOAD_LATER)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # ended kernels are reaped by the OS
     while True:
-        try:
-            conn, _ = listener.accept()
-        except TimeoutError:
+        ready, _, _ = select.select([listener], [], [], 0.0 if later else 5.0)
+        if not ready:
+            if later:
+                _preload(later.pop(0))
+                continue
             if not os.path.exists(path):  # the build removed its folder: it is over
                 _kill_children()
             _CHILDREN.intersection_update(p for p in _CHILDREN if _alive(p))
             continue
+        conn, _ = listener.accept()
         with conn:
             conn.settimeout(30.0)
             try:
