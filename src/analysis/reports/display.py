@@ -268,3 +268,31 @@ def other_measures(
         views.append(res.conclusion())
         numbers[key] = res.headline()
     return views, numbers
+
+
+# --------------------------------------------------------------------------- US retail prices
+
+
+def retail_horizons(did: Any) -> Styler:
+    """The event-time DiD effects by horizon (:func:`analysis.studies.retail.event_study`):
+    effects and intervals in percent, randomization and placebo-in-time p-values."""
+    pct = {c: "{:+.1f}%" for c in ("effect_pct", "interval_low_pct", "interval_high_pct")}
+    shown = did.horizons.drop(columns=["effect", "interval_low", "interval_high"], errors="ignore")
+    return shown.style.hide(axis="index").format(
+        {**pct, "p_randomization": _P, "p_placebo_time": _P}, na_rep="-"
+    )
+
+
+def ebay_comparison(table: pd.DataFrame) -> Styler:
+    """eBay's monthly averages beside Amazon's monthly medians, with their changes."""
+    return table.style.hide(axis="index").format(
+        {
+            "month": "{:%Y-%m}",
+            "ebay_average": "{:,.0f}",
+            "amazon_median": "{:,.2f}",
+            "ebay_change_pct": "{:+.1f}%",
+            "amazon_change_pct": "{:+.1f}%",
+            "disagree": lambda v: "yes" if v else "",
+        },
+        na_rep="-",
+    )
