@@ -298,3 +298,23 @@ def test_study_command_reads_factors_from_a_french_file(tmp_path, monkeypatch, c
                       factors=["Mkt-RF", "SMB", "HML"], factor_file=path)  # fmt: skip
     assert doc["firms"]["AAA"]["car"] == pytest.approx(res.car().estimate["AAA"], rel=1e-9)
     assert doc["factors"] == ["MKT-RF", "SMB", "HML"]
+
+
+def test_factor_model_on_two_files_that_start_on_different_days(tmp_path):
+    """Carhart's four factors from the three-factor file and a momentum file that starts later:
+    only the study's own windows must be covered."""
+    from analysis.eventstudy import event_study
+
+    px, path = _factor_study_data(tmp_path)
+    rng = np.random.default_rng(11)
+    days = load_french_factors(path).index
+    mom = pd.DataFrame({"Mom": np.round(rng.normal(0, 0.006, len(days)), 6)}, index=days)
+    late = _french_file(tmp_path / "F-F_Momentum_Factor_daily.CSV", mom.loc["2022-10-03":])
+    res = event_study("AAA", "2023-10-17", model="factor_model", market=None, prices=px,
+                      factors=["Mkt-RF", "SMB", "HML", "Mom"], factor_file=[path, late])  # fmt: skip
+    assert res.fit_stats.loc["AAA", "n_estimation"] == 240
+    assert list(res.params.columns) == ["alpha", "beta_MKT-RF", "beta_SMB", "beta_HML", "beta_MOM"]
+    too_late = _french_file(tmp_path / "late.CSV", mom.loc["2023-01-03":])
+    with pytest.raises(DataError, match=r"AAA: .*no factor return on 2022-10"):
+        event_study("AAA", "2023-10-17", model="factor_model", market=None, prices=px,
+                    factors=["Mkt-RF", "Mom"], factor_file=[path, too_late])  # fmt: skip

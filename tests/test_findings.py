@@ -186,3 +186,19 @@ def test_article_sentences_state_the_fact_checks_and_the_episodes_numbers(eviden
     )
     assert f"(p = {ep['pvalue']:.3f}; Holm-adjusted {ep['pvalue_holm']:.3f})" in text
     assert "was 21.4%, not about 40% (inconsistent)" in text
+
+
+def test_detection_sentence_follows_the_numbers():
+    from analysis.studies.findings import detection_sentence
+
+    d = {"sigma": 0.021, "event": "E08", "benchmark": "SPY-ex-firm", "car": 0.133, "power": 0.8,
+         "alpha": 0.05, "episode_min": 0.131, "episode_min_at": "E16", "episode_max": 0.192,
+         "episode_max_at": "E08+E09+E10", "mean_car": -0.032}  # fmt: skip
+    text = detection_sentence(d, (-1, 3))
+    assert "detects a CAR over [-1,+3] of 13.3% with 80% power" in text
+    assert "runs from 13.1% (E16) to 19.2% (E08+E09+E10)" in text
+    assert text.endswith("could not be told from noise in any single episode.")
+    middle = detection_sentence(d | {"mean_car": -0.15}, (-1, 3))
+    assert middle.endswith("only in the episodes with the smallest.")
+    large = detection_sentence(d | {"mean_car": -0.25}, (-1, 3))
+    assert large.endswith("is above the detectable CAR of every episode.")

@@ -261,3 +261,32 @@ def test_a_build_leaves_no_server_or_kernel_behind(tmp_path, monkeypatch):
     left = [Path(f"/proc/{pid}/cmdline").read_text() for pid, _ in descendants(os.getpid())]
     # multiprocessing's resource tracker lives as long as this process, whatever the build does
     assert [cmd for cmd in left if "resource_tracker" not in cmd] == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_a_forked_kernel_ends_with_the_process_that_asked_for_it():
+    """The parent watcher of a forked kernel (as ipykernel's parent poller for an ordinary one):
+    when the requesting process ends, the kernel exits within seconds."""
+    import time
+
+    from analysis.reports.kernel import process_start_time
+
+    parent = subprocess.Popen(["sleep", "60"])
+    code = (
+        "import sys, time\n"
+        "from analysis.reports._warmkernel import _watch_parent\n"
+        f"_watch_parent({parent.pid}, {process_start_time(parent.pid)!r})\n"
+        "time.sleep(60)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        time.sleep(1.5)
+        assert child.poll() is None  # the parent lives: the kernel keeps running
+        parent.kill()
+        parent.wait()
+        assert child.wait(timeout=10) == 1
+    finally:
+        for p in (parent, child):
+            if p.poll() is None:
+                p.kill()
+                p.wait()

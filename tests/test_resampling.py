@@ -498,3 +498,17 @@ def test_real_nvda_e08_permutation_and_semis_wild_bootstrap(real_prices):
     wb = grp.car().tests()["wild_bootstrap"]
     assert wb.stat == pytest.approx(caar / math.sqrt(s2 * f), rel=1e-10)
     assert wb.n == len(peers) and 1 / 10_000 <= wb.pvalue <= 1
+
+
+def test_permutation_has_no_p_value_when_the_residuals_do_not_vary():
+    """Residuals exactly zero: the studentized statistic is infinite; its p-value is NaN
+    (undefined), never 0."""
+    m, n = 40, 3
+    resid = np.zeros((1, m))
+    ar = np.array([[0.01, 0.0, -0.005]])
+    x = inf.TestInputs(
+        ar=ar, resid=resid, sigma=np.array([0.001]), n_est=np.array([m]), k=1,
+        cov=np.eye(n)[None],
+    )  # fmt: skip
+    r = inf.get_test("permutation")(x, [0, 1, 2])
+    assert np.isnan(np.asarray(r.pvalue)[0]) and np.isnan(np.asarray(r.stat)[0])

@@ -138,6 +138,8 @@ def test_study_refuses_options_a_measure_does_not_use(capsys):
         (["--donors", "big_tech"], "--donors is used only by --model synthetic"),
         (["--volume-model", "market"], "--volume-model is used only by --measure volume"),
         (["--model", "synthetic", "--market", "SPY"], "one symbol and no --market"),
+        (["--measure", "volume", "--market", "QQQ"], "is used by --volume-model market"),
+        (["--measure", "volatility", "--convention", "estudy2"], "--convention is not used by"),
     ):
         assert main(["study", "NVDA", "--event", "E08", *argv]) == 2
         assert text in capsys.readouterr().err

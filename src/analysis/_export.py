@@ -40,12 +40,13 @@ __all__ = [
 #: Columns of :attr:`PaperTable.estimates` (one row per table column and term).
 ESTIMATE_COLUMNS: tuple[str, ...] = ("column", "term", "estimate", "std_error", "pvalue")
 
-#: Stars by two-sided p-value: the first threshold the p-value is below gives the stars.
+#: Stars by the p-value of the row's test (two-sided for CARs and coefficients, upper-tail for
+#: the variance-ratio F): the first threshold the p-value is below gives the stars.
 STARS: tuple[tuple[float, str], ...] = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
 
 #: The table note on the stars (always printed; LaTeX, ``<`` in math mode), preceded by
 #: :data:`SE_NOTE` when the table shows standard errors.
-STAR_NOTE = r"* $p<0.10$, ** $p<0.05$, *** $p<0.01$ (two-sided)."
+STAR_NOTE = r"* $p<0.10$, ** $p<0.05$, *** $p<0.01$ (p-value of each row's test)."
 SE_NOTE = "Standard errors in parentheses."
 
 #: Characters Excel refuses in a sheet name, and its length limit.
@@ -63,6 +64,8 @@ _LATEX_SPECIAL = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
 }
 
 

@@ -8,33 +8,14 @@ from typing import Any
 
 import pandas as pd
 
+from analysis._export import latex_escape as _tex
+
 #: Width of the text summary's rules.
 WIDTH = 96
 
 
 def _float4(v: float) -> str:
     return f"{v:.4f}"
-
-
-_TEX = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-}
-
-
-def _tex(text: object) -> str:
-    """``text`` with LaTeX's special characters escaped."""
-    return "".join(_TEX.get(c, c) for c in str(text))
 
 
 def _tabular(head: Sequence[str], rows: Sequence[Sequence[str]], header: bool = True) -> str:

@@ -131,6 +131,11 @@ def _other_study(args: argparse.Namespace) -> object | None:
     if args.measure == "volume":
         from analysis.eventstudy.activity import abnormal_volume
 
+        if args.market is not None and args.volume_model == "mean":
+            raise SpecificationError(
+                f"--market {args.market} is used by --volume-model market, not by the mean model"
+            )
+
         _refuse(
             args,
             "--measure volume",
@@ -169,6 +174,8 @@ def _other_study(args: argparse.Namespace) -> object | None:
         )
     if args.measure == "volatility":
         from analysis.eventstudy.activity import abnormal_volatility
+
+        _refuse(args, "--measure volatility (its F test needs the divisor L - k)", "--convention")
 
         return abnormal_volatility(
             args.symbols,

@@ -34,6 +34,7 @@ from analysis.errors import DataError, SpecificationError, ValidationError
 __all__ = [
     "MISSING_CODES",
     "RISK_FREE",
+    "factor_table",
     "factor_returns",
     "load_french_factors",
 ]
@@ -241,6 +242,20 @@ def _choose(frames: list[tuple[Path, pd.DataFrame]], names: Sequence[str] | None
             raise SpecificationError(f"factor {c!r} is asked for twice")
         cols[c] = owner[c][1][c]
     return pd.concat(cols, axis=1, join="outer").sort_index()
+
+
+def factor_table(
+    path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    names: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The chosen columns of one or several French daily files on the union of their dates
+    (NaN where a file has no return), without coverage checks: for a caller that checks the days
+    it uses itself (the factor model checks its windows). Names as in :func:`factor_returns`."""
+    paths = [path] if isinstance(path, str | os.PathLike) else list(path)
+    if not paths:
+        raise SpecificationError("factor_table needs at least one factor file")
+    frames = [(Path(p), load_french_factors(p)) for p in paths]
+    return _choose(frames, [names] if isinstance(names, str) else names)
 
 
 def factor_returns(

@@ -11,6 +11,8 @@ from analysis._summary import Summary
 from analysis.data import calendar
 from analysis.eventstudy._garch_fit import GARCH_MODEL, GARCH_MULTI_FIRM_TESTS, GARCH_PARAMS
 from analysis.eventstudy.design import Window, check_alpha
+from analysis.eventstudy.document import _event_dict
+from analysis.eventstudy.prose import _span
 from analysis.eventstudy.tables import num, pfmt
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,14 +52,6 @@ def headline(res: GarchEventStudyResults, window: Window | str | None = None) ->
         out[f"{name}_pvalue"] = num(tt.loc[name, "pvalue"])
     out["against_group"] = list(res.against_group(window).index)
     return out
-
-
-def _span(res: GarchEventStudyResults, w: Window) -> str:
-    text = calendar.format_window(w)
-    if not res.shared_date:
-        return text
-    days = res.dates.loc[w[0] : w[1]].iloc[:, 0]
-    return f"{text} ({days.iloc[0]:%Y-%m-%d} to {days.iloc[-1]:%Y-%m-%d})"
 
 
 def conclusion(
@@ -268,10 +262,3 @@ def _by_date(dates: Sequence[str], values: pd.Series) -> dict[str, float | None]
 def _rbar(frame: pd.DataFrame) -> float | None:
     r = frame["rbar"].dropna()
     return num(r.iloc[0]) if len(r) else None
-
-
-def _event_dict(ev: object) -> dict[str, Any] | None:
-    if ev is None:
-        return None
-    keys = ("event_id", "title", "kind", "source_title", "source_url")
-    return {key: getattr(ev, key) for key in keys if hasattr(ev, key)}

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Cross-sectional tests reported in the headline (statistic and p-value).
 HEADLINE_TESTS = ("cross_sectional_t", "bmp", "kp_bmp", "bw_cda", "grank", "generalized_sign")
 #: Tests robust to a shared event date, and those that assume independent firms.
-ROBUST_TESTS = ("kp_bmp", "bw_cda", "grank", "wild_bootstrap")
+ROBUST_TESTS = ("kp_bmp", "bw_cda", "grank")
 NAIVE_TESTS = ("cross_sectional_t", "bmp", "patell")
 
 
@@ -76,7 +76,9 @@ def headline(res: EventStudyResults, window: Window | str | None = None) -> dict
     return out
 
 
-def _span(res: EventStudyResults, w: Window) -> str:
+def _span(res: Any, w: Window) -> str:
+    """The window, with its dates when the firms share day 0 (any study with ``shared_date``
+    and ``dates``: the OLS and the GARCH results)."""
     text = calendar.format_window(w)
     if not res.shared_date:
         return text

@@ -350,10 +350,10 @@ def _with_factor_file(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The firms' excess returns R - RF beside the factors read from French's files, on the
     price sessions (NaN where the files have no return), and the factor table itself."""
-    from analysis.data.factors import RISK_FREE, factor_returns
+    from analysis.data.factors import RISK_FREE, factor_table
 
     names = [*factors, RISK_FREE]
-    table = factor_returns(path, names)
+    table = factor_table(path, names)  # the windows' days are checked by _check_factor_coverage
     table.columns = pd.Index(names)  # the names as the model spells them
     table = table.reindex(rets.index)
     excess = rets[list(syms)].sub(table[RISK_FREE], axis=0)

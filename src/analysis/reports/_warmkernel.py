@@ -29,8 +29,12 @@ import socket
 import sys
 from typing import Any
 
+from analysis.reports.kernel import process_start_time
+
 #: Imported before the server answers: what every report notebook imports (never a matplotlib
-#: backend: the inline backend registers itself with the kernel's shell when it is first used).
+#: backend: the inline backend registers itself with the kernel's shell when it is first used;
+#: nor pyarrow, whose allocator starts a background thread, and a fork should not copy a process
+#: with threads of its own beyond OpenBLAS's, which handles forks).
 PRELOAD: tuple[str, ...] = (
     "IPython",
     "IPython.display",
@@ -41,7 +45,6 @@ PRELOAD: tuple[str, ...] = (
     "scipy.stats",
     "matplotlib.pyplot",
     "seaborn",
-    "pyarrow.parquet",  # the price cache
     "filelock",
     "analysis.eventstudy.study",
     "analysis.eventstudy.results",
@@ -73,7 +76,8 @@ PRELOAD_LATER: tuple[str, ...] = (
 #: runs; read when output is formatted, never at import). The kernel gets them as requested.
 PER_KERNEL_PREFIXES: tuple[str, ...] = ("JPY_", "COLUMNS", "LINES")
 
-_CHILDREN: set[int] = set()
+#: The kernels forked and still running: pid -> start time (a pid reused later is not ours).
+_CHILDREN: dict[int, str | None] = {}
 
 
 def environment_mismatch(requested: dict[str, str], own: dict[str, str]) -> list[str]:
@@ -101,19 +105,40 @@ def _preload(name: str) -> None:
 
 
 def _kill_children(*_: Any) -> None:
-    for pid in list(_CHILDREN):
-        with contextlib.suppress(OSError):
-            os.killpg(pid, signal.SIGKILL)
+    for pid, started in list(_CHILDREN.items()):
+        if started is not None and process_start_time(pid) == started:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
     os._exit(0)
 
 
-def _become_kernel(request: dict[str, Any], listener: socket.socket, conn: socket.socket) -> None:
-    """In the forked child: set up the process as a fresh kernel would be, then run it."""
+def _watch_parent(pid: int, started: str | None) -> None:
+    """End this kernel when the process that asked for it ends, as ipykernel's parent poller
+    ends an ordinary kernel whose parent died."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while process_start_time(pid) == started:
+            time.sleep(1.0)
+        os._exit(1)
+
+    if started is not None:
+        threading.Thread(target=watch, name="parent-watcher", daemon=True).start()
+
+
+def _become_kernel(
+    request: dict[str, Any], listener: socket.socket, conn: socket.socket, ready: int
+) -> None:
+    """In the forked child: set up the process as a fresh kernel would be, then run it.
+    ``ready`` is written once the child leads its own session (the server then answers)."""
     code = 1
     try:
         listener.close()
         conn.close()
         os.setsid()
+        os.write(ready, b"1")
+        os.close(ready)
         # as a new interpreter has them (Python itself ignores SIGPIPE, as the server does)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -143,6 +168,9 @@ def _become_kernel(request: dict[str, Any], listener: socket.socket, conn: socke
         from ipykernel import kernelapp
 
         sys.argv = [ipykernel_launcher.__file__, *request["args"]]
+        parent = request.get("parent")
+        if parent:
+            _watch_parent(int(parent[0]), parent[1])
         kernelapp.launch_new_instance()
         code = 0
     except SystemExit as exc:
@@ -152,7 +180,10 @@ def _become_kernel(request: dict[str, Any], listener: socket.socket, conn: socke
 
         traceback.print_exc()
     finally:
+        import atexit
+
         with contextlib.suppress(Exception):
+            atexit._run_exitfuncs()  # what interpreter shutdown would run
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(code)
@@ -179,7 +210,9 @@ def serve(path: str) -> None:
                 continue
             if not os.path.exists(path):  # the build removed its folder: it is over
                 _kill_children()
-            _CHILDREN.intersection_update(p for p in _CHILDREN if _alive(p))
+            for p, started in list(_CHILDREN.items()):
+                if process_start_time(p) != started:
+                    del _CHILDREN[p]
             continue
         conn, _ = listener.accept()
         with conn:
@@ -190,25 +223,20 @@ def serve(path: str) -> None:
                 if mismatch:
                     reply: dict[str, Any] = {"mismatch": mismatch}
                 else:
+                    rd, wr = os.pipe()
                     pid = os.fork()
                     if pid == 0:
-                        _become_kernel(request, listener, conn)
-                    _CHILDREN.add(pid)
+                        os.close(rd)
+                        _become_kernel(request, listener, conn, wr)
+                    os.close(wr)
+                    with os.fdopen(rd, "rb") as pipe:  # the child leads its own session now
+                        pipe.read(1)
+                    _CHILDREN[pid] = process_start_time(pid)
                     reply = {"pid": pid}
             except Exception as exc:
                 reply = {"error": f"{type(exc).__name__}: {exc}"}
             with contextlib.suppress(OSError):
                 conn.sendall((json.dumps(reply) + "\n").encode())
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 if __name__ == "__main__":

@@ -221,15 +221,14 @@ def other_measures(
     exclude: str,
 ) -> tuple[list[Any], dict[str, Any]]:
     """An event page's trading volume, return volatility, synthetic-match and GARCH sections:
-    what to display
-    (sentences, test tables) and their numbers for ``results.json``. Volume: abnormal log volume
-    against the estimation-window mean (Campbell & Wasley 1996); volatility: squared abnormal
-    returns of the page's ``study`` over its estimation variance (Chow's F); synthetic match (one
-    firm): a weighted basket of firms the rules did not reach (group ``untouched``), with the
-    permutation p over donors and the largest weights; GARCH: the market model
-    with GARCH(1,1) Student-t errors on the same benchmark (its variance recursion needs
-    consecutive days, so its estimation window is not cleaned). A study that cannot be run is
-    shown with its reason and left out of the numbers."""
+    what to display (one sentence each, with its tests) and their numbers for ``results.json``.
+    Volume: abnormal log volume against the estimation-window mean (Campbell & Wasley 1996);
+    volatility: squared abnormal returns of the page's ``study`` over its estimation variance
+    (Chow's F); synthetic match (one firm): a weighted basket of firms the rules did not reach
+    (group ``untouched``), with the permutation p over donors and the largest weights; GARCH: the
+    market model with GARCH(1,1) Student-t errors on the same benchmark (its variance recursion
+    needs consecutive days, so its estimation window is not cleaned). A study that cannot be run
+    is shown with its reason and left out of the numbers."""
     from analysis.errors import AnalysisError
     from analysis.eventstudy.activity import AbnormalVolatilityResults, abnormal_volume
     from analysis.eventstudy.study import event_study
@@ -260,13 +259,14 @@ def other_measures(
             continue
         if key == "synthetic" and len(symbols) != 1:
             continue
-        try:
+        try:  # the tests run when the sentence and the numbers are asked for
             res: Any = run()
+            sentence, head = res.conclusion(), res.headline()
         except AnalysisError as exc:
             views.append(f"**{key}**: not computed: {exc}")
             continue
-        views.append(res.conclusion())
-        numbers[key] = res.headline()
+        views.append(sentence)
+        numbers[key] = head
     return views, numbers
 
 

@@ -36,9 +36,9 @@ from jupyter_client.kernelspec import KernelSpec
 KERNEL_NAME = "python3"
 #: matplotlib's backend in the kernels (figures inline in the executed notebook).
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
-#: Seconds a kernel launch waits for the warm server (its imports included) before starting an
-#: ordinary kernel instead.
-WARM_SERVER_TIMEOUT = 60.0
+#: Seconds a kernel launch waits for the warm server (its first imports included) before starting
+#: an ordinary kernel instead; a server that fails once is not asked again by this process.
+WARM_SERVER_TIMEOUT = 20.0
 
 #: The warm server's socket this process uses (set by :func:`use_warm_server`), or None.
 _WARM_SOCKET: str | None = None
@@ -160,11 +160,11 @@ class ForkedKernel:
     def __init__(self, pid: int):
         self.pid = pid
         self.returncode: int | None = None
-        self._started = _start_time(pid)
+        self._started = process_start_time(pid)
 
     def poll(self) -> int | None:
         if self.returncode is None and (
-            self._started is None or _start_time(self.pid) != self._started
+            self._started is None or process_start_time(self.pid) != self._started
         ):
             self.returncode = 0
         return self.returncode
@@ -188,8 +188,9 @@ class ForkedKernel:
         self.send_signal(signal.SIGKILL)
 
 
-def _start_time(pid: int) -> str | None:
-    """The start time of process ``pid`` from /proc (None when it is gone or a zombie)."""
+def process_start_time(pid: int) -> str | None:
+    """The start time of process ``pid`` from /proc (None when it is gone or a zombie): with the
+    pid it names one process, never another that reuses the pid later."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
             fields = fh.read().rsplit(")", 1)[1].split()
@@ -202,6 +203,7 @@ def _fork_from_warm_server(
     cmd: list[str], env: dict[str, str] | None, cwd: str
 ) -> ForkedKernel | None:
     """Ask the warm server for a kernel; None (start an ordinary one) when it cannot give one."""
+    global _WARM_SOCKET
     if _WARM_SOCKET is None or env is None:
         return None
     if cmd[:3] != [sys.executable, "-m", "ipykernel_launcher"]:
@@ -209,8 +211,11 @@ def _fork_from_warm_server(
     request = {
         "args": cmd[3:],  # -f CONNECTION_FILE and nbclient's options
         "cwd": str(cwd),
-        "env": env,
+        # as jupyter_client's launcher sets it for an ordinary kernel
+        "env": {**env, "JPY_PARENT_PID": str(os.getpid())},
         "stderr": f"/proc/{os.getpid()}/fd/2",  # where an ordinary kernel's stderr would go
+        # the kernel ends when this process does (an ordinary kernel's parent poller)
+        "parent": [os.getpid(), process_start_time(os.getpid())],
     }
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
@@ -219,6 +224,7 @@ def _fork_from_warm_server(
             conn.sendall((json.dumps(request) + "\n").encode())
             reply = json.loads(conn.makefile("r", encoding="utf-8").readline() or "{}")
     except (OSError, ValueError):
+        _WARM_SOCKET = None  # not answering: ordinary kernels from now on
         return None
     pid = reply.get("pid")
     return ForkedKernel(pid) if isinstance(pid, int) else None

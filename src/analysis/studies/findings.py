@@ -23,10 +23,12 @@ from analysis.data import calendar
 from analysis.eventstudy import event_study, policy
 from analysis.eventstudy.design import Window, as_window
 from analysis.eventstudy.episodes import EpisodeTable, episodes
-from analysis.eventstudy.prose import ROBUST_TESTS
+from analysis.eventstudy.prose import ROBUST_TESTS as VERDICT_TESTS
 from analysis.eventstudy.tables import num
 
-#: Clustering-robust tests of a peer group's CAAR shown per episode (cross-correlation allowed).
+#: Clustering-robust tests of a peer group's CAAR shown per BIS rule (cross-correlation
+#: allowed): the tests the prose's verdict reads, and the wild bootstrap beside them.
+ROBUST_TESTS = (*VERDICT_TESTS, "wild_bootstrap")
 
 
 def _pct(v: float) -> str:
@@ -411,8 +413,8 @@ def caveats(
         )
     if hardware:
         out.append(
-            "China hardware prices are sparse: the post-rule A800 price rests on "
-            f"{hardware['a800_after_confidence_words']}, the highest RTX 4090 quote on "
+            "China hardware prices are sparse. The post-rule A800 price: "
+            f"{hardware['a800_after_confidence_words']}; the highest RTX 4090 quote: "
             f"{hardware['rtx4090_peak_after_confidence_words']}."
         )
     if retail:
@@ -528,10 +530,19 @@ def detection_sentence(d: dict[str, Any], window: Window) -> str:
         f"{d['benchmark']}) this design detects a CAR over {w} of {d['car']:.1%} with "
         f"{d['power']:.0%} power at the {d['alpha']:.0%} level (prediction-error t, normal "
         f"returns); across the episodes that detectable CAR runs from {d['episode_min']:.1%} "
-        f"({d['episode_min_at']}) to {d['episode_max']:.1%} ({d['episode_max_at']}), so a "
-        f"reaction the size of the average, {_pct(d['mean_car'])}, could not be told from noise "
-        "in any single episode."
+        f"({d['episode_min_at']}) to {d['episode_max']:.1%} ({d['episode_max_at']}); "
+        + _average_against(abs(d["mean_car"]), d)
     )
+
+
+def _average_against(size: float, d: dict[str, Any]) -> str:
+    """Whether a reaction the size of the average CAR is within what the episodes can detect."""
+    avg = f"a reaction the size of the average, {_pct(d['mean_car'])},"
+    if size < d["episode_min"]:
+        return f"{avg} could not be told from noise in any single episode."
+    if size < d["episode_max"]:
+        return f"{avg} would be detected with that power only in the episodes with the smallest."
+    return f"{avg} is above the detectable CAR of every episode."
 
 
 def retail_line(**parameters: Any) -> dict[str, Any]:

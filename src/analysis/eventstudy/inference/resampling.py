@@ -89,7 +89,8 @@ def _pooled_t(z: np.ndarray, zc: np.ndarray, qc: np.ndarray, idx: np.ndarray, m:
 def _exceed(t: np.ndarray, t_obs: np.ndarray) -> np.ndarray:
     """Per row, how many |t| reach |t_obs| (a relative 1e-12 allowance for rounding)."""
     a = np.abs(t_obs)[:, None]
-    return np.count_nonzero(np.abs(t) >= a - 1e-12 * np.maximum(1.0, a), axis=1)
+    with np.errstate(invalid="ignore"):  # an infinite |t_obs| counts nothing (its p is NaN)
+        return np.count_nonzero(np.abs(t) >= a - 1e-12 * np.maximum(1.0, a), axis=1)
 
 
 def permutation(
@@ -165,8 +166,12 @@ def permutation(
                 t = _pooled_t(z[rows], zc[rows], qc[rows], idx, int(m))
                 hits[rows] = _exceed(t, t_obs[rows])
             firms = c.used[sel]
-            out["stat"][firms] = t_obs
-            out["p"][firms] = hits / total if exact else (1.0 + hits) / (1.0 + b)
+            # a studentized t that is not finite (the residuals do not vary) has no p-value:
+            # NaN, never the 0 an infinite statistic would otherwise give
+            ok = np.isfinite(t_obs)
+            out["stat"][firms] = np.where(ok, t_obs, np.nan)
+            pv = hits / total if exact else (1.0 + hits) / (1.0 + b)
+            out["p"][firms] = np.where(ok, pv, np.nan)
             out["count"][firms] = idx.shape[0]
             out["exact"][firms] = float(exact)
             out["car"][firms] = c.car[sel]
