@@ -32,9 +32,10 @@ from typing import Any
 from analysis.reports.kernel import process_start_time
 
 #: Imported before the server answers: what every report notebook imports (never a matplotlib
-#: backend: the inline backend registers itself with the kernel's shell when it is first used;
-#: nor pyarrow, whose allocator starts a background thread, and a fork should not copy a process
-#: with threads of its own beyond OpenBLAS's, which handles forks).
+#: backend: the inline backend registers itself with the kernel's shell when it is first used).
+#: The server then runs OpenBLAS's worker threads and pyarrow's allocator thread (pandas loads
+#: pyarrow); both register fork handlers (pthread_atfork), so a child never inherits a lock one of
+#: those threads held; it starts with the forking thread only, and they start workers as needed.
 PRELOAD: tuple[str, ...] = (
     "IPython",
     "IPython.display",
@@ -45,6 +46,7 @@ PRELOAD: tuple[str, ...] = (
     "scipy.stats",
     "matplotlib.pyplot",
     "seaborn",
+    "pyarrow.parquet",  # the price cache
     "filelock",
     "analysis.eventstudy.study",
     "analysis.eventstudy.results",
