@@ -16,7 +16,7 @@ trading days relative to day 0, which must not overlap; missing returns are drop
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import numpy as np
@@ -63,6 +63,31 @@ def _load_prices(symbols: Sequence[str]) -> pd.DataFrame:
     from analysis.data import prices
 
     return prices.adj_close(list(symbols))
+
+
+def price_returns(
+    needed: Sequence[str],
+    prices: pd.DataFrame | None,
+    kind: ReturnKind,
+    rename: Callable[[object], str],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DatetimeIndex]:
+    """Returns of the ``needed`` symbols on the NYSE sessions their prices span, the prices and
+    the sessions:
+    from the price cache, or from ``prices`` (columns renamed by ``rename``); a clear DataError
+    when a symbol has no column or there are no prices at all."""
+    if prices is None:
+        px = _load_prices(needed)
+    else:
+        prices = prices.rename(columns=rename)
+        absent = [s for s in needed if s not in prices.columns]
+        if absent:
+            raise DataError(f"the prices given have no column for {', '.join(absent)}")
+        px = prices[list(needed)]
+    px = px.dropna(how="all")
+    if px.empty:
+        raise DataError(f"no prices for {', '.join(needed)}")
+    sessions = calendar.sessions(px.index.min(), px.index.max())
+    return returns_from_prices(px, kind=kind, sessions=sessions), px, sessions
 
 
 @overload
@@ -260,20 +285,8 @@ def event_study(
         needed = list(dict.fromkeys([*syms, *spec.factors]))
     else:
         needed = list(dict.fromkeys([*syms, *bench.symbols(syms)]))
-    if prices is None:
-        px = _load_prices(needed)
-    else:
-        prices = prices.rename(columns=lambda c: str(c).upper())
-        absent = [s for s in needed if s not in prices.columns]
-        if absent:
-            raise DataError(f"the prices given have no column for {', '.join(absent)}")
-        px = prices[needed]
-    px = px.dropna(how="all")
-    if px.empty:
-        raise DataError(f"no prices for {', '.join(needed)}")
-    sessions = calendar.sessions(px.index.min(), px.index.max())
     kind = cast(ReturnKind, return_kind)  # returns_from_prices rejects any other kind
-    rets = returns_from_prices(px, kind=kind, sessions=sessions)
+    rets, px, sessions = price_returns(needed, prices, kind, lambda c: str(c).upper())
     firm_factors = None
     if factor_file is not None:
         raw = rets

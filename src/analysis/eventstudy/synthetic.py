@@ -40,7 +40,7 @@ from analysis.eventstudy.design import (
     parse_exclude,
 )
 from analysis.eventstudy.models import MIN_ESTIMATION_DEFAULT
-from analysis.eventstudy.returns import ReturnKind, returns_from_prices
+from analysis.eventstudy.returns import ReturnKind
 from analysis.eventstudy.tables import EventDay, TestRow, TestTable, fmt, num, pfmt
 
 #: The donor group of ``data/peer_groups.yaml`` used when none is given.
@@ -94,7 +94,7 @@ def synthetic_study(
         Adjusted closes (date x symbol) to use instead of the price cache.
     """
     from analysis.data.prices import normalize_symbol
-    from analysis.eventstudy.study import _load_prices, _resolve_event
+    from analysis.eventstudy.study import _resolve_event, price_returns
 
     firms = as_symbols(symbol, "symbol")
     if len(firms) != 1:
@@ -113,24 +113,12 @@ def synthetic_study(
     ev, d0 = _resolve_event(event)
 
     needed = [firm, *pool]
-    if prices is None:
-        px = _load_prices(needed)
-    else:
-        if not isinstance(prices, pd.DataFrame):
-            raise SpecificationError(
-                "prices must be a DataFrame of adjusted closes (dates x symbols), "
-                f"got {type(prices).__name__}"
-            )
-        prices = prices.rename(columns=lambda c: normalize_symbol(str(c)))
-        absent = [s for s in needed if s not in prices.columns]
-        if absent:
-            raise DataError(f"the prices given have no column for {', '.join(absent)}")
-        px = prices[needed]
-    px = px.dropna(how="all")
-    if px.empty:
-        raise DataError(f"no prices for {', '.join(needed)}")
-    sessions = calendar.sessions(px.index.min(), px.index.max())
-    rets = returns_from_prices(px, kind=kind, sessions=sessions)
+    if prices is not None and not isinstance(prices, pd.DataFrame):
+        raise SpecificationError(
+            "prices must be a DataFrame of adjusted closes (dates x symbols), "
+            f"got {type(prices).__name__}"
+        )
+    rets, _, _ = price_returns(needed, prices, kind, lambda c: normalize_symbol(str(c)))
 
     days = _match_days(rets, firm, ev, d0, est_w, evt_w, items)
     est_pos, evt_pos = days["est"], days["evt"]
