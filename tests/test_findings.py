@@ -202,3 +202,25 @@ def test_detection_sentence_follows_the_numbers():
     assert middle.endswith("only in the episodes with the smallest.")
     large = detection_sentence(d | {"mean_car": -0.25}, (-1, 3))
     assert large.endswith("is above the detectable CAR of every episode.")
+
+
+@pytest.mark.realdata
+def test_detection_numbers_are_the_power_modules(evidence):
+    """The front page's power caveat: the E08 figure is power.detection_figures of the study it
+    names, and each episode's detectable CAR has exactly 80% power for the t test at its se and
+    degrees of freedom."""
+    from analysis.eventstudy import power as pw
+    from analysis.studies.findings import detection
+
+    d = detection(evidence)
+    res = an.event_study("NVDA", "E08", market=evidence.benchmarks[0], window=evidence.window,
+                         exclude=evidence.exclude or None)  # fmt: skip
+    fig = pw.detection_figures(res)
+    want = fig["analytic_car"] if fig["analytic_car"] is not None else fig["car"]
+    assert d["car"] == pytest.approx(abs(want), rel=1e-12)
+    assert d["sigma"] == pytest.approx(fig["sigma"], rel=1e-12)
+    f = evidence.tables[0].to_frame()
+    for at, key in ((d["episode_min_at"], "episode_min"), (d["episode_max_at"], "episode_max")):
+        se, dof = f.loc[at, "se"], f.loc[at, "dof"]
+        assert pw.t_test_power(d[key], se, 1.0, dof) == pytest.approx(0.8, abs=1e-6)
+    assert d["episode_min"] <= d["episode_median"] <= d["episode_max"]
