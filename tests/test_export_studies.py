@@ -99,7 +99,10 @@ def test_garch_latex_holds_car_sd_scar_p_and_robust_standard_errors(garch):
     assert table["footer"]["N"] == ["240"] * 4
     assert table["footer"]["Day 0"] == [gar.EVENT] * 4
     assert table["footer"]["Model"] == [r"garch\_market\_model (SPY)"] * 4
-    assert "Savickas 2003" in table["note"] and "Standard errors in parentheses." in table["note"]
+    assert (
+        "GARCH-t model (Bollerslev 1987)" in table["note"]
+        and "Standard errors in parentheses." in table["note"]
+    )
 
 
 def test_garch_car_result_table_states_the_scar_test(garch):
@@ -319,3 +322,33 @@ def test_power_excel_csv_and_a_table_without_exact_column(pr, tmp_path):
     sq = power(1, effect=-0.05, sigma=0.026, tests="sq", n_sims=200, seed=3)
     table = parse_latex(sq.to_latex())
     assert table["header"] == ["power"] and "Exact" not in table["note"]
+
+
+def test_power_table_note_has_no_star_legend_but_a_test_table_has(pr, garch):
+    assert export.STAR_NOTE not in pr.to_latex()
+    assert export.STAR_NOTE in garch.to_latex()
+
+
+def test_minimum_detectable_effect_latex_excel_and_csv(tmp_path):
+    mde = an.minimum_detectable_effect(1, power=0.8, sigma=0.026, n_sims=400, seed=3)
+    table = parse_latex(mde.to_latex())
+    assert table["header"] == [r"t\_prediction\_error"]
+    top, below = table["body"][r"\textbar{}CAR\textbar{} detectable"]
+    assert _split(top[0]) == (round(mde.effect, 4), "")
+    assert below[0] == f"({mde.std_error:.4f})"
+    assert _split(table["body"]["power achieved"][0][0]) == (round(mde.achieved, 4), "")
+    assert _split(table["body"][r"\textbar{}CAR\textbar{} exact"][0][0]) == (
+        round(mde.analytic, 4),
+        "",
+    )
+    assert table["footer"]["Target power"] == ["0.8"]
+    assert table["footer"]["Residual sd"] == ["0.0260"]
+    assert export.STAR_NOTE not in mde.to_latex() and "no stars" in table["note"]
+    sheets = mde._export_sheets()
+    assert list(sheets) == ["mde", "path", "setup"]
+    assert sheets["mde"].iloc[0]["effect"] == mde.effect
+    assert sheets["path"]["power"].tolist() == mde.to_frame()["power"].tolist()
+    _same_book(mde.to_excel(tmp_path / "mde.xlsx"), sheets)
+    back = pd.read_csv(mde.to_csv(tmp_path / "mde.csv"))
+    np.testing.assert_allclose(back["effect"], mde.to_frame().index.to_numpy(), rtol=1e-15)
+    np.testing.assert_allclose(back["power"], mde.to_frame()["power"], rtol=1e-15)

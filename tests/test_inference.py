@@ -273,7 +273,11 @@ def test_kp_bmp_and_kp_patell_by_hand(days):
     res = inf.kp_bmp(make_inputs(), days)
     assert res.extra["rbar"] == pytest.approx(rb, rel=1e-12)
     assert res.stat == pytest.approx(t_adj, rel=1e-12)
-    assert res.pvalue == pytest.approx(2 * stats.norm.sf(abs(t_adj)), rel=1e-10)
+    assert res.pvalue == pytest.approx(2 * stats.t.sf(abs(t_adj), N - 1), rel=1e-10)
+    assert (res.distribution, res.df) == (f"t({N - 1})", N - 1)
+    asym = inf.kp_bmp(make_inputs(), days, reference="normal")
+    assert asym.stat == res.stat and asym.distribution == "N(0,1)"
+    assert asym.pvalue == pytest.approx(2 * stats.norm.sf(abs(t_adj)), rel=1e-10)
     z = sum(s) / math.sqrt(N * (L1 - K) / (L1 - K - 2))
     resp = inf.kp_patell(make_inputs(), days)
     assert resp.stat == pytest.approx(z / math.sqrt(1 + (N - 1) * rb), rel=1e-12)

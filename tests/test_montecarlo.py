@@ -91,6 +91,20 @@ def test_clustered_date_bmp_over_rejects_adjusted_tests_hold():
         assert BAND[0] <= rates[name] <= BAND[1], (name, rates)
 
 
+@pytest.mark.parametrize("rho", [0.0, 0.5])
+def test_kp_bmp_small_group_holds_size_with_t_reference(rho):
+    """Five firms on one date: KP-BMP referred to t(N-1) keeps its size; the large-N normal
+    reference (Kolari & Pynnonen 2010) rejects about 12% (P(|t(4)| > 1.96) = 0.122)."""
+    rng = np.random.default_rng(20261206 + int(10 * rho))
+    t_rej = normal_rej = 0
+    for _ in range(REPS):
+        x = _simulate(rng, 5, rho=rho)
+        t_rej += inference.kp_bmp(x, [DAY0]).pvalue < ALPHA
+        normal_rej += inference.kp_bmp(x, [DAY0], reference="normal").pvalue < ALPHA
+    assert BAND[0] <= t_rej / REPS <= BAND[1], (rho, t_rej / REPS)
+    assert normal_rej / REPS > 0.09, (rho, normal_rej / REPS)
+
+
 def test_single_firm_fat_tails_sq_holds_size():
     """One firm, t(3) disturbances: the SQ test (GHK 2013) keeps its size."""
     rates = _rejections(11, 1, ["sq", "t_prediction_error"], reps=2000, dist="t3")

@@ -304,6 +304,28 @@ def test_bootstrap_of_whole_days_keeps_the_cross_correlation():
     assert lo <= pooled.power["cross_sectional_t"] <= hi
 
 
+def test_size_check_names_the_tests_that_over_reject():
+    """Ten firms with residual correlation 0.5 on one date, no effect: the cross-sectional t
+    rejects far above the binomial band (over-rejects), BW-CDA and KP-BMP hold their size; the
+    check refuses a simulation with an effect."""
+    rng = np.random.default_rng(31)
+    common = rng.normal(size=600)
+    resid = 0.02 * (np.sqrt(0.5) * common + np.sqrt(0.5) * rng.normal(size=(10, 600)))
+    tests = ["cross_sectional_t", "bw_cda", "kp_bmp"]
+    pr = power(10, effect=0.0, residuals=resid, n_sims=1000, seed=5, tests=tests)
+    check = pr.size_check()
+    lo, hi = pr.nominal_band()
+    assert list(check.columns) == ["size", "lower", "upper", "verdict"]
+    assert check.loc["cross_sectional_t", "verdict"] == "over-rejects"
+    assert check.loc["cross_sectional_t", "size"] > 0.3
+    for t in ("bw_cda", "kp_bmp"):
+        assert lo <= check.loc[t, "size"] <= hi and check.loc[t, "verdict"] == "holds", check
+    assert (check["size"] == pr.power).all()
+    shifted = power(10, effect=0.02, residuals=resid, n_sims=50, seed=5, tests=tests)
+    with pytest.raises(SpecificationError, match="without effect"):
+        shifted.size_check()
+
+
 # --------------------------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------------------------

@@ -40,3 +40,15 @@ def test_group_tests_use_readers_names():
     assert "KP-BMP p" in html and "wild bootstrap p" in html and "_pvalue" not in html
     assert ">0.826<" in html and ">0.807<" in html and ">-0.7%<" in html
     assert ">2023-10-17<" in html
+
+
+def test_size_table_shows_rates_band_and_verdicts():
+    from analysis.eventstudy.power import power
+
+    pr = power(3, effect=0.0, sigma=0.02, n_sims=400, seed=2, tests=["kp_bmp", "bw_cda"])
+    html = display.size_table(pr).to_html()
+    lo, hi = pr.nominal_band()
+    assert f"[{lo:.1%}, {hi:.1%}]" in html and "400 simulations" in html
+    assert "KP-BMP" in html and "BW-CDA" in html and "kp_bmp" not in html
+    assert f">{pr.power['kp_bmp']:.1%}<" in html
+    assert ">holds<" in html or ">over-rejects<" in html or ">conservative<" in html

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import _simplex
 from analysis.errors import DataError, EstimationError, SpecificationError
 from analysis.studies import _retail_kernels as kern
 from analysis.studies import hardware, retail
@@ -90,13 +91,60 @@ def test_did_needs_the_reference_week_and_enough_control_weeks():
         retail.event_study(p, "T", ["C0"], publication=PUB, effective=EFF, reference=3)
 
 
-def test_simplex_weights_recover_a_known_convex_combination():
+def _wide(target: np.ndarray, donors: dict[str, np.ndarray], post: int = 2) -> pd.DataFrame:
+    """Event-week frame (weeks -len(target)..post-1) of a target and donors' log prices; the post
+    weeks carry arbitrary prices."""
+    pre = len(target)
+    rng = np.random.default_rng(0)
+    cols = {"T": target, **donors}
+    return pd.DataFrame(
+        {c: np.concatenate([v, 6 + rng.normal(0, 0.1, post)]) for c, v in cols.items()},
+        index=pd.RangeIndex(-pre, post, name="event_week"),
+    )
+
+
+def _masks(wide: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    idx = wide.index.to_series()
+    return idx < 0, idx >= 0
+
+
+def test_sc_weights_are_the_exact_solvers_on_a_known_convex_combination():
     rng = np.random.default_rng(7)
-    x0 = np.cumsum(rng.normal(size=(40, 4)), axis=0)
-    w = kern.simplex_weights(x0, x0 @ np.array([0.6, 0.0, 0.4, 0.0]))
-    assert w == pytest.approx([0.6, 0.0, 0.4, 0.0], abs=1e-5)
-    with pytest.raises(EstimationError, match="does not match"):
-        kern.simplex_weights(x0, np.zeros(3))
+    x0 = 6 + np.cumsum(rng.normal(0, 0.05, size=(40, 4)), axis=0)
+    donors = {f"D{j}": x0[:, j] for j in range(4)}
+    wide = _wide(1.5 + x0 @ np.array([0.6, 0.0, 0.4, 0.0]), donors)
+    pre, post = _masks(wide)
+    w, gap, _, pre_r, _, nfit = kern.sc_fit(wide, "T", list(donors), pre, post, 0.75)
+    # the target is 0.6 D0 + 0.4 D2 plus a level, which the pre-period demeaning removes
+    np.testing.assert_allclose(w.to_numpy(), [0.6, 0.0, 0.4, 0.0], atol=1e-12)
+    assert w["D1"] == 0.0 and w["D3"] == 0.0  # exact zeros, not solver tolerance
+    z = wide[pre] - wide[pre].mean()
+    exact = _simplex.simplex_lstsq(z[list(donors)].to_numpy(), z["T"].to_numpy()).weights
+    np.testing.assert_array_equal(w.to_numpy(), exact)
+    assert nfit == 40 and pre_r < 1e-12
+
+
+def test_sc_zero_weight_optimum_meets_the_kkt_conditions():
+    """Orthogonal demeaned donors with ||d_j||^2 = 4 s^2: the weights are the projection of a onto
+    the simplex when the target is s (a1 d1 + a2 d2 + a3 d3). With a = (0.9, 0.5, -0.6): w = a - 0.2
+    on the first two, 0 on the third (0.7 + 0.3 = 1), by hand."""
+    s = 0.05
+    d = np.array([[1, -1, 1, -1], [1, 1, -1, -1], [1, -1, -1, 1]], dtype=float).T  # (4 weeks, 3)
+    a = np.array([0.9, 0.5, -0.6])
+    donors = {f"D{j}": 6 + 0.1 * j + s * d[:, j] for j in range(3)}
+    wide = _wide(7 + s * d @ a, donors)
+    pre, post = _masks(wide)
+    w, _, _, pre_r, _, _ = kern.sc_fit(wide, "T", list(donors), pre, post, 0.75)
+    np.testing.assert_allclose(w.to_numpy(), [0.7, 0.3, 0.0], atol=1e-14)
+    assert w["D2"] == 0.0
+    # KKT: g = X'(Xw - y) = 4 s^2 (w - a); g_j + nu = 0 where w_j > 0, >= 0 where w_j = 0
+    X, y = s * d, s * d @ a
+    g = X.T @ (X @ w.to_numpy() - y)
+    nu = 4 * s**2 * 0.2
+    np.testing.assert_allclose(g[:2] + nu, 0.0, atol=1e-15)
+    assert g[2] + nu == pytest.approx(4 * s**2 * 0.8)  # the multiplier of w_3 >= 0: 0.008 > 0
+    # residual s (0.2 d1 + 0.2 d2 - 0.6 d3) = s (-0.2, 0.6, 0.6, -1.0): RMSPE s sqrt(0.44)
+    assert pre_r == pytest.approx(s * np.sqrt(0.44), rel=1e-12)
 
 
 def test_synthetic_control_recovers_weights_and_the_post_gap():
@@ -147,6 +195,32 @@ def test_placebo_ranks_are_uniform_under_the_null():
 def test_rank_p_counts_the_actual_unit_and_ties():
     assert kern.rank_p(3.0, np.array([1.0, 2.0, 3.0, 4.0])) == pytest.approx(3 / 5)
     assert kern.rank_p(9.0, np.array([1.0, np.nan])) == pytest.approx(1 / 2)
+    assert np.isnan(kern.rank_p(np.nan, np.array([1.0, 2.0])))
+    # each card's rank among all, ties sharing the lower place: 3, 1, 3, 2 -> 2, 4, 2, 3
+    assert kern.ranks(np.array([3.0, 1.0, 3.0, 2.0])).tolist() == [2, 4, 2, 3]
+    assert kern.rmspe(np.array([0.3, np.nan, -0.4])) == pytest.approx(np.sqrt(0.125))
+    assert np.isnan(kern.rmspe(np.array([np.nan])))
+
+
+def test_two_card_design_ties_count_against_the_treated_card():
+    """With one control the two cards mirror each other (beta_C = -beta_T, gap_C = -gap_T), so every
+    statistic ties and every p-value is 2/2; computed along different floating-point paths the
+    tied statistics differ here by ~1e-12 relative, which a strict comparison (or an absolute 1e-12)
+    breaks in the treated card's favour for this panel (p = 1/2)."""
+    p = _panel(0.1, 0.05, seed=8, n_controls=1)
+    did = retail.event_study(p, "T", ["C0"], publication=PUB, effective=EFF)
+    assert did.horizons["p_randomization"].tolist() == [1.0, 1.0, 1.0]
+    assert did.pretrend["p"] == 1.0
+    sc = retail.synthetic_control(p, "T", ["C0"], publication=PUB)
+    assert sc.placebo_space["rank"].tolist() == [2, 2] and sc.p == 1.0
+    assert sc.weights.tolist() == [1.0]
+
+
+def test_synthetic_control_without_a_post_gap_is_an_error():
+    p = _panel(0.1, 0.05, seed=8, n_controls=2)
+    p = p[~((p["card"] == "T") & (p["week"] >= EVENT_WEEK))]
+    with pytest.raises(EstimationError, match="T: no week after the rule"):
+        retail.synthetic_control(p, "T", ["C0", "C1"], publication=PUB)
 
 
 def _series(rows) -> pd.DataFrame:

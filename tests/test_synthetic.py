@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from scipy.optimize import minimize, nnls
 
+from analysis import _simplex
 from analysis._summary import Summary
 from analysis.data import calendar
 from analysis.errors import CalendarError, DataError, EstimationError, SpecificationError
@@ -91,10 +92,10 @@ def test_two_donor_closed_form():
     d = x1 - x2
     w1 = float(d @ (y - x2) / (d @ d))
     assert w1 == pytest.approx(92 / 135, abs=1e-15)  # 0.00184 / 0.0027 by hand
-    fit = kern.simplex_lstsq(np.column_stack([x1, x2]), y)
+    fit = _simplex.simplex_lstsq(np.column_stack([x1, x2]), y)
     np.testing.assert_allclose(fit.weights, [w1, 1 - w1], atol=1e-14)
     # y beyond x1: the constraint binds, all weight on x1, the other exactly zero
-    fit = kern.simplex_lstsq(np.column_stack([x1, x2]), 2 * x1 - x2)
+    fit = _simplex.simplex_lstsq(np.column_stack([x1, x2]), 2 * x1 - x2)
     assert fit.weights[1] == 0.0 and fit.weights[0] == pytest.approx(1.0, abs=1e-15)
 
 
@@ -104,7 +105,7 @@ def test_simplex_lstsq_matches_slsqp_and_kkt(shape):
     T, J = shape
     X = rng.normal(0, 0.02, (T, J)) + rng.normal(0, 0.01, (T, 1))
     y = rng.normal(0, 0.03, T) + 0.5 * X[:, 0]
-    fit = kern.simplex_lstsq(X, y)
+    fit = _simplex.simplex_lstsq(X, y)
     w = fit.weights
     assert (w >= 0).all() and w.sum() == pytest.approx(1.0, abs=1e-13)
     ref = _reference(X, y)
@@ -123,16 +124,25 @@ def test_simplex_lstsq_matches_slsqp_and_kkt(shape):
 
 def test_simplex_lstsq_bad_input():
     with pytest.raises(EstimationError, match="finite"):
-        kern.simplex_lstsq(np.array([[np.nan, 1.0], [0.0, 1.0]]), np.zeros(2))
-    with pytest.raises(SpecificationError, match="days x donors"):
-        kern.simplex_lstsq(np.zeros((3, 2)), np.zeros(4))
+        _simplex.simplex_lstsq(np.array([[np.nan, 1.0], [0.0, 1.0]]), np.zeros(2))
+    with pytest.raises(SpecificationError, match="periods x donors"):
+        _simplex.simplex_lstsq(np.zeros((3, 2)), np.zeros(4))
 
 
 def test_permutation_pvalue_and_inversion_by_hand():
-    p, rank = kern.permutation_pvalue(2.0, np.array([1.0, 2.0, 3.0, 0.5]))
+    p, rank = _simplex.permutation_pvalue(2.0, np.array([1.0, 2.0, 3.0, 0.5]))
     assert (p, rank) == (3 / 5, 3)  # 2.0 and 3.0 are at least 2.0: (1 + 2) / (1 + 4)
-    assert kern.permutation_pvalue(19.0, np.arange(19.0)) == (1 / 20, 1)
-    assert kern.permutation_pvalue(9.0, np.arange(19.0)) == (11 / 20, 11)  # 9..18 tie or beat
+    assert _simplex.permutation_pvalue(19.0, np.arange(19.0)) == (1 / 20, 1)
+    assert _simplex.permutation_pvalue(9.0, np.arange(19.0)) == (11 / 20, 11)  # 9..18 tie or beat
+    # a placebo equal to the firm's statistic up to floating-point noise is a tie (against the
+    # firm); one a relative 1e-6 below is not
+    s0 = 0.1 + 0.2  # 0.30000000000000004
+    assert _simplex.permutation_pvalue(s0, np.array([0.3, 0.1])) == (2 / 3, 2)
+    assert _simplex.permutation_pvalue(s0, np.array([s0 * (1 - 3e-12), 0.1])) == (2 / 3, 2)
+    assert _simplex.permutation_pvalue(s0, np.array([0.3 * (1 - 1e-6), 0.1])) == (1 / 3, 1)
+    assert _simplex.permutation_pvalue(np.inf, np.array([np.inf, 1.0])) == (2 / 3, 2)
+    with pytest.raises(EstimationError, match="statistic is NaN"):
+        _simplex.permutation_pvalue(np.nan, np.array([1.0]))
     # J = 39, alpha = 0.05: m = floor(0.05 * 40) = 2, the second largest placebo statistic
     assert kern.inverted_halfwidth(np.arange(1.0, 40.0), 0.05) == 38.0
     # J = 10: 1 / 11 > 0.05, no shift is ever rejected
@@ -345,16 +355,16 @@ def test_permutation_size_under_the_null():
         R = rng.normal(0, 0.01, (n, 1)) * rng.uniform(0.5, 1.5, J + 1)
         R += 0.015 * rng.standard_t(4, (n, J + 1))
         est, evt = R[:L], R[L + 10 :]
-        fit = kern.simplex_lstsq(est[:, 1:], est[:, 0])
+        fit = _simplex.simplex_lstsq(est[:, 1:], est[:, 0])
         ar = evt[:, 0] - evt[:, 1:] @ fit.weights
         s0 = kern.statistic(
-            "car_rmse", ar.sum(), ar, kern.rmse(est[:, 0] - est[:, 1:] @ fit.weights)
+            "car_rmse", ar.sum(), ar, _simplex.rmse(est[:, 0] - est[:, 1:] @ fit.weights)
         )
         pl = kern.placebo_runs(est[:, 1:], evt[:, 1:])
         ps = [
             kern.statistic("car_rmse", a.sum(), a, s) for a, s in zip(pl.ar, pl.sigma, strict=True)
         ]
-        reject += kern.permutation_pvalue(s0, np.array(ps))[0] <= 0.10
+        reject += _simplex.permutation_pvalue(s0, np.array(ps))[0] <= 0.10
     assert 0.061 <= reject / reps <= 0.139
 
 

@@ -44,7 +44,7 @@ ESTIMATE_COLUMNS: tuple[str, ...] = ("column", "term", "estimate", "std_error", 
 #: the variance-ratio F): the first threshold the p-value is below gives the stars.
 STARS: tuple[tuple[float, str], ...] = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
 
-#: The table note on the stars (always printed; LaTeX, ``<`` in math mode), preceded by
+#: The table note on the stars (printed when a row has a p-value; LaTeX, ``<`` in math mode), preceded by
 #: :data:`SE_NOTE` when the table shows standard errors.
 STAR_NOTE = r"* $p<0.10$, ** $p<0.05$, *** $p<0.01$ (p-value of each row's test)."
 SE_NOTE = "Standard errors in parentheses."
@@ -66,6 +66,7 @@ _LATEX_SPECIAL = {
     "^": r"\textasciicircum{}",
     "<": r"\textless{}",
     ">": r"\textgreater{}",
+    "|": r"\textbar{}",
 }
 
 
@@ -345,7 +346,14 @@ def _latex(
                     cells.append("" if pd.isna(value) else latex_escape(value))
             lines.append(_row(cells))
     notes = list(dict.fromkeys(tb.note for _, tb in blocks if tb.note))
-    note = " ".join([*([SE_NOTE] if with_se else []), STAR_NOTE, *map(latex_escape, notes)])
+    starred = any(tb.estimates["pvalue"].notna().any() for _, tb in blocks)
+    note = " ".join(
+        [
+            *([SE_NOTE] if with_se else []),
+            *([STAR_NOTE] if starred else []),
+            *map(latex_escape, notes),
+        ]
+    )
     lines += [
         r"\hline",
         rf"\multicolumn{{{n + 1}}}{{p{{0.95\linewidth}}}}{{\footnotesize {note}}} \\",

@@ -24,7 +24,7 @@ from analysis.data import calendar
 if TYPE_CHECKING:
     from analysis.eventstudy.activity import AbnormalVolatilityResults, AbnormalVolumeResults
     from analysis.eventstudy.garch import GarchCARResult, GarchEventStudyResults
-    from analysis.eventstudy.power import PowerResult
+    from analysis.eventstudy.power import MinimumDetectableEffect, PowerResult, SimulationSetup
     from analysis.eventstudy.synthetic import SyntheticResults
 
 __all__ = [
@@ -34,6 +34,8 @@ __all__ = [
     "garch_params",
     "garch_sheets",
     "garch_table",
+    "mde_sheets",
+    "mde_table",
     "power_sheets",
     "power_table",
     "synthetic_sheets",
@@ -102,7 +104,8 @@ def _p4(p: float) -> str:
 
 def garch_params(res: GarchEventStudyResults) -> pd.DataFrame:
     """Tidy GARCH coefficients: per firm and parameter (``term``) the estimate (return units),
-    its robust QML standard error (Bollerslev & Wooldridge 1992), the Wald ``tstat`` = estimate /
+    its robust (sandwich) standard error (the Bollerslev & Wooldridge 1992 form, derived there for
+    the Gaussian quasi-likelihood, here applied to the Student-t likelihood), the Wald ``tstat`` = estimate /
     se and its two-sided normal p-value, as ``arch`` reports them; no p-value for ``nu``, whose
     null value 0 lies outside its space (nu > 2)."""
     est = res.params.stack()
@@ -117,7 +120,7 @@ def garch_params(res: GarchEventStudyResults) -> pd.DataFrame:
 
 def garch_table(res: GarchEventStudyResults) -> PaperTable:
     """Per firm the CAR over the CAR window with its conditional sd sqrt(sum sigma^2_{t|T}) and
-    the SCAR p-value (standardized t(nu); Savickas 2003), then the GARCH coefficients with robust
+    the SCAR p-value (the standardized t(nu) of the fitted Student-t GARCH; Bollerslev 1987), then the GARCH coefficients with robust
     standard errors and Wald p-values (omega times :data:`OMEGA_SCALE`; alpha and garch_beta
     without standard error where alpha is at its bound 0); day 0, window, model and N in the
     footer."""
@@ -153,8 +156,8 @@ def garch_table(res: GarchEventStudyResults) -> PaperTable:
     )
     note = (
         "CAR: sd = sqrt of the summed GARCH(1,1) variance forecasts, SCAR = CAR / sd against "
-        "the standardized t(nu) (Savickas 2003); coefficients: Student-t maximum likelihood, "
-        "robust standard errors (Bollerslev & Wooldridge 1992), stars from the Wald z (none "
+        "the standardized t(nu) of the fitted GARCH-t model (Bollerslev 1987); coefficients: Student-t maximum likelihood, "
+        "robust sandwich standard errors (Bollerslev & Wooldridge 1992 form), stars from the Wald z (none "
         "for nu); omega x 1e4: omega times 10000 (percent-squared units); N: "
         "estimation-window returns."
     )
@@ -194,7 +197,7 @@ def garch_car_table(cr: GarchCARResult) -> PaperTable:
     )
     note = (
         "CAR: sd = sqrt of the summed GARCH(1,1) variance forecasts, SCAR = CAR / sd against "
-        "the standardized t(nu) (Savickas 2003)."
+        "the standardized t(nu) of the fitted GARCH-t model (Bollerslev 1987)."
     )
     return PaperTable(est, footer, note)
 
@@ -384,10 +387,55 @@ def power_table(res: PowerResult) -> PaperTable:
     return PaperTable(est, footer, note)
 
 
-def power_sheets(res: PowerResult) -> dict[str, pd.DataFrame]:
-    """Sheets: the per-test table and the simulation setup (one row, windows as ``[a,b]``)."""
-    st = res.setup
+def mde_table(res: MinimumDetectableEffect) -> PaperTable:
+    """Column = the test: the detectable |CAR| with its delta-method Monte Carlo standard error,
+    the power achieved there and (when known) the exact noncentral-t |CAR|; no stars (a design
+    property, not a test). Target power, CAR window, firms, model, sigma, alpha and simulations
+    in the footer."""
+    col, st = res.test, res.setup
+    terms = ["|CAR| detectable", "power achieved"]
+    values = [res.effect, res.achieved]
+    if res.analytic is not None:
+        terms.append("|CAR| exact")
+        values.append(res.analytic)
+    se = [_NAN if res.std_error is None else res.std_error] + [_NAN] * (len(terms) - 1)
+    est = _estimates(col, terms, values, se)
+    footer = _footer(
+        {
+            "Target power": [f"{res.target:g}"],
+            "Direction": [res.direction],
+            "Window": [_fw(st.car_window)],
+            "Firms": [str(st.n_firms)],
+            "Model": [st.model],
+            "Residual sd": [f"{st.sigma:.4f}"],
+            "alpha": [f"{st.alpha:g}"],
+            "Simulations": [str(st.n_sims)],
+        },
+        [col],
+    )
+    note = (
+        "Smallest |CAR| the test detects with the target power at alpha, by bisection on one set "
+        "of simulated draws (common random numbers); Monte Carlo standard error by the delta "
+        "method; no stars: a property of the design, not a test."
+    )
+    if res.analytic is not None:
+        note += " Exact: from the noncentral-t power of the prediction-error t test."
+    return PaperTable(est, footer, note)
+
+
+def mde_sheets(res: MinimumDetectableEffect) -> dict[str, pd.DataFrame]:
+    """Sheets: the result (one row), the search path (effect -> power) and the setup."""
+    row = {k: v for k, v in res.to_dict().items() if k != "setup"}
+    return {"mde": pd.DataFrame([row]), "path": res.to_frame(), "setup": _setup_sheet(res.setup)}
+
+
+def _setup_sheet(st: SimulationSetup) -> pd.DataFrame:
     setup: dict[str, Any] = {k: getattr(st, k) for k in st.__dataclass_fields__}
     setup |= {"window": _fw(st.window), "car_window": _fw(st.car_window)}
-    setup |= {"effect": res.effect, "effect_per_day": res.effect_per_day}
-    return {"power": res.to_frame(), "setup": pd.DataFrame([setup])}
+    return pd.DataFrame([setup])
+
+
+def power_sheets(res: PowerResult) -> dict[str, pd.DataFrame]:
+    """Sheets: the per-test table and the simulation setup (one row, windows as ``[a,b]``)."""
+    setup = _setup_sheet(res.setup).assign(effect=res.effect, effect_per_day=res.effect_per_day)
+    return {"power": res.to_frame(), "setup": setup}

@@ -394,7 +394,7 @@ class AbnormalVolumeResults(_ActivityResults):
         """Cross-sectional tests of the mean CAV (two or more firms): the cross-sectional t
         (assumes independent firms), Brown-Warner's portfolio t (``bw_cda``, the parametric test
         of Campbell & Wasley 1996), the Corrado (1989) rank test, which Campbell & Wasley (1996)
-        find better specified and more powerful for volume, and GRANK (Kolari & Pynnonen 2011).
+        find more powerful than the parametric test for volume, and GRANK (Kolari & Pynnonen 2011).
         The last three are robust to a shared event date. ``names`` chooses among
         :data:`VOLUME_TESTS`."""
         self._two_firms()

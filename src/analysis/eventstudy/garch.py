@@ -306,8 +306,9 @@ class GarchEventStudyResults(DesignedStudy, SummaryMixin, ExportMixin):
 
     @cached_property
     def std_errors(self) -> pd.DataFrame:
-        """Robust (quasi-maximum-likelihood, Bollerslev & Wooldridge 1992, Econometric Reviews
-        11(2):143-172) standard errors of :attr:`params`, as ``arch`` reports them."""
+        """Robust (sandwich) standard errors of :attr:`params`, ``arch``'s ``cov_type="robust"``:
+        the form of Bollerslev & Wooldridge (1992, Econometric Reviews 11(2):143-172), derived there
+        for the Gaussian quasi-likelihood and here applied to the Student-t likelihood."""
         return pd.DataFrame(self._fit.std_err, index=self._index, columns=list(GARCH_PARAMS))
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:

@@ -502,6 +502,25 @@ class PowerResult(SummaryMixin, ExportMixin):
         lo, hi = stats.binom.interval(check_alpha(level), n, self.setup.alpha)
         return float(lo) / n, float(hi) / n
 
+    def size_check(self, level: float = 0.99) -> pd.DataFrame:
+        """At ``effect = 0``: per test the simulated rejection rate (``size``), its 95%
+        Clopper-Pearson bounds and ``verdict``: ``"holds"`` when the rate is inside
+        :meth:`nominal_band` (``level``), ``"over-rejects"`` above it, ``"conservative"`` below;
+        ``None`` for a test no simulation could compute."""
+        if self.effect != 0:
+            raise SpecificationError(
+                f"size_check reads a simulation without effect; this one adds a CAR of "
+                f"{self.effect:g}: run power(..., effect=0) or power_of(res, 0.0)"
+            )
+        lo, hi = self.nominal_band(level)
+        rate = self.power
+        verdict = [
+            None if not np.isfinite(r) else "over-rejects" if r > hi else "conservative" if r < lo
+            else "holds"
+            for r in rate.to_numpy()
+        ]  # fmt: skip
+        return pd.DataFrame({"size": rate, **self.conf_int(), "verdict": verdict})
+
     def to_frame(self) -> pd.DataFrame:
         """Per test (index ``test``): :data:`POWER_COLUMNS` (95% Clopper-Pearson bounds)."""
         ci = self.conf_int()
@@ -598,11 +617,13 @@ def power_of(
 
 
 @dataclass(frozen=True, repr=False)
-class MinimumDetectableEffect(SummaryMixin):
+class MinimumDetectableEffect(SummaryMixin, ExportMixin):
     """The smallest |CAR| (``effect``) that ``test`` detects with probability ``target`` at
     ``alpha``, found on one set of draws (common random numbers): ``achieved`` is its simulated
     power there, ``std_error`` a delta-method Monte Carlo error, ``analytic`` the exact value
     where known (:func:`t_test_power`), ``path`` the (effect, power) pairs the search tried."""
+
+    _paper_table, _export_sheets = _paper_tables.mde_table, _paper_tables.mde_sheets
 
     test: str
     effect: float

@@ -22,6 +22,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from analysis import _simplex
 from analysis._export import ExportMixin
 from analysis._summary import Summary, SummaryMixin
 from analysis.data import calendar
@@ -152,8 +153,8 @@ def synthetic_study(
         )
     R_est = R[np.ix_(est_pos, kept)]
     R_evt = R[np.ix_(evt_pos, kept)]
-    fit = kern.simplex_lstsq(R_est, y_est)
-    sigma = kern.rmse(y_est - R_est @ fit.weights)
+    fit = _simplex.simplex_lstsq(R_est, y_est)
+    sigma = _simplex.rmse(y_est - R_est @ fit.weights)
     if not sigma > 1e-9 * max(float(np.std(y_est)), 1e-300):
         raise EstimationError(
             f"{firm}: the donors reproduce its estimation-window returns exactly (RMSE "
@@ -378,7 +379,7 @@ class SyntheticResults(SummaryMixin, ExportMixin):
     @property
     def rmse(self) -> float:
         """Pre-event fit sqrt(mean(e_t^2)) over the estimation days (Acemoglu et al. 2016, eq. 8)."""
-        return kern.rmse(self.residuals.to_numpy())
+        return _simplex.rmse(self.residuals.to_numpy())
 
     @property
     def r2(self) -> float:
@@ -441,7 +442,7 @@ class SyntheticResults(SummaryMixin, ExportMixin):
         """The placebo permutation test (row ``permutation``): the firm's statistic, its p-value
         ``(1 + #{placebos at least as extreme}) / (1 + J)`` over the J placebos used (ties count
         against the firm; ``n`` is J) and in ``extra`` its rank among the J + 1 units. Formula
-        (26c); Abadie, Diamond & Hainmueller (2010, sec. 3.3). ``statistic`` and
+        (26c); Abadie, Diamond & Hainmueller (2010, section 3, placebo studies). ``statistic`` and
         ``placebo_cutoff`` override the study's choice."""
         name, cut = self._options(statistic, placebo_cutoff)
         s0 = kern.statistic(name, self.car, self.ar.to_numpy(), self.rmse)
@@ -454,7 +455,7 @@ class SyntheticResults(SummaryMixin, ExportMixin):
             )
             row = replace(TestRow.not_run("permutation", 0, why), variant=name)
             return TestTable((row,), self.window, title="Placebo permutation test")
-        p, rank = kern.permutation_pvalue(s0, placebo)
+        p, rank = _simplex.permutation_pvalue(s0, placebo)
         note = f", {trimmed} trimmed by fit" if trimmed else ""
         row = TestRow(
             name="permutation",

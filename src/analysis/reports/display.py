@@ -166,6 +166,32 @@ def group_tests(peers: Any) -> Styler:
     )
 
 
+#: The group tests whose calibration a peers page simulates: the three the conclusion reads
+#: (robust to the shared date) and the wild bootstrap beside them.
+SIZE_TESTS = ("kp_bmp", "bw_cda", "grank", "wild_bootstrap")
+
+
+def size_table(size: Any) -> Styler:
+    """How often each test rejects at its nominal level when there is no effect, simulated for
+    this design (:meth:`analysis.eventstudy.power.PowerResult.size_check`)."""
+    lo, hi = size.nominal_band()
+    alpha = size.setup.alpha
+    frame = size.size_check().rename(
+        index=lambda t: str(GROUP_TEST_LABELS.get(f"{t}_pvalue", t)).removesuffix(" p"),
+        columns={"size": f"rejects at {alpha:.0%}", "lower": "95% low", "upper": "95% high"},
+    )
+    pct = {c: "{:.1%}" for c in frame.columns if c != "verdict"}
+    return (
+        frame.rename_axis("test")
+        .style.format(pct)
+        .set_caption(
+            f"Rejection rate with no effect in {size.setup.n_sims:,} simulations of this design "
+            f"(whole estimation days redrawn, so the firms' correlation is kept); a test of exact "
+            f"size {alpha:.0%} lands in [{lo:.1%}, {hi:.1%}] with probability 0.99"
+        )
+    )
+
+
 def episode_table(evidence: Any, links: Mapping[str, str]) -> Styler:
     """Episodes with links to their event pages: raw day-0 return, CAR with its 95% interval,
     raw, Holm, BH and SQ p-values."""

@@ -1,7 +1,9 @@
 """Numeric kernels of the retail-price study: two-way fixed-effects event study, synthetic control.
 
-numpy/scipy on arrays, plus two helpers on event-week frames; no dates, no file access.
-:mod:`analysis.studies.retail` builds the inputs.
+numpy on arrays, plus two helpers on event-week frames; no dates, no file access. The synthetic
+control's weights, RMSPE and permutation p-values come from :mod:`analysis._simplex`, shared with
+the synthetic match of :mod:`analysis.eventstudy.synthetic`. :mod:`analysis.studies.retail` builds
+the inputs.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
+from analysis._simplex import permutation_pvalue, rmse, simplex_lstsq
 from analysis.errors import EstimationError
 
 
@@ -76,58 +78,32 @@ def twfe_event_study(
     return TwfeFit(ks, beta[k0:], se, n, g)
 
 
-def simplex_weights(x0: np.ndarray, x1: np.ndarray) -> np.ndarray:
-    """Weights w >= 0 with sum(w) = 1 minimizing ||x1 - x0 @ w||^2 (Abadie et al. 2010).
-
-    ``x0`` is (periods x donors), ``x1`` (periods,). Solved by SLSQP from equal weights; an
-    exact convex combination is recovered to solver tolerance.
-    """
-    x0 = np.asarray(x0, dtype=float)
-    x1 = np.asarray(x1, dtype=float)
-    if x0.ndim != 2 or x0.shape[0] != len(x1):
-        raise EstimationError(f"donor matrix {x0.shape} does not match the target ({len(x1)},)")
-    j = x0.shape[1]
-    if j == 0:
-        raise EstimationError("no donor to build a synthetic control from")
-    if j == 1:
-        return np.ones(1)
-    scale = float(np.mean(x1**2)) or 1.0
-
-    def loss(w: np.ndarray) -> float:
-        r = x1 - x0 @ w
-        return float(r @ r) / scale
-
-    def grad(w: np.ndarray) -> np.ndarray:
-        return -2.0 * x0.T @ (x1 - x0 @ w) / scale
-
-    res = optimize.minimize(
-        loss,
-        np.full(j, 1.0 / j),
-        jac=grad,
-        method="SLSQP",
-        bounds=[(0.0, 1.0)] * j,
-        constraints=[{"type": "eq", "fun": lambda w: np.sum(w) - 1.0, "jac": lambda w: np.ones(j)}],
-        options={"ftol": 1e-12, "maxiter": 500},
-    )
-    if not res.success:
-        raise EstimationError(f"synthetic-control weights did not converge: {res.message}")
-    w = np.clip(res.x, 0.0, None)
-    return np.asarray(w / w.sum())
-
-
 def rmspe(gap: np.ndarray) -> float:
-    """Root mean squared prediction error of a gap series (NaNs ignored)."""
+    """Root mean squared prediction error of a gap series (Abadie, Diamond & Hainmueller 2010,
+    section 3, placebo studies): :func:`analysis._simplex.rmse` over the weeks with a gap (NaNs ignored); NaN when
+    no week has one."""
     g = np.asarray(gap, dtype=float)
     g = g[np.isfinite(g)]
-    return float(np.sqrt(np.mean(g**2))) if len(g) else float("nan")
+    return rmse(g) if len(g) else float("nan")
 
 
 def rank_p(stat: float, others: np.ndarray) -> float:
     """Fisher randomization p-value: share of all units (the actual one included) whose
-    statistic is at least the actual one (ties count against; minimum 1/N)."""
+    statistic is at least the actual one (ties count against; minimum 1/N), by
+    :func:`analysis._simplex.permutation_pvalue`. Placebos without a finite statistic are not
+    units and are left out; NaN when the actual unit has no statistic."""
+    if np.isnan(stat):
+        return float("nan")
     o = np.asarray(others, dtype=float)
-    o = o[np.isfinite(o)]
-    return float((1 + np.sum(o >= stat - 1e-12)) / (1 + len(o)))
+    return permutation_pvalue(stat, o[np.isfinite(o)])[0]
+
+
+def ranks(stats: np.ndarray) -> np.ndarray:
+    """Each unit's rank among all (1 = largest; ties share the lower place, as pandas'
+    ``rank(method="max")``): ``1 + #{j != i: s_j >= s_i}``, the rank of
+    :func:`analysis._simplex.permutation_pvalue` with each unit in turn as the actual one."""
+    s = np.asarray(stats, dtype=float)
+    return np.array([permutation_pvalue(x, np.delete(s, i))[1] for i, x in enumerate(s)], dtype=int)
 
 
 def horizon_stats(coef: pd.DataFrame, horizons, leads: int, ref: int) -> dict[str, float]:
@@ -157,7 +133,13 @@ def sc_fit(wide: pd.DataFrame, target: str, donors, pre_mask, post_mask, min_sha
         raise EstimationError(
             f"fewer than 3 pre weeks where {target} and its donors all have a price"
         )
-    w = simplex_weights(z.loc[fit_rows, ok].to_numpy(), z.loc[fit_rows, target].to_numpy())
+    try:
+        w = simplex_lstsq(
+            z.loc[fit_rows, ok].to_numpy(), z.loc[fit_rows, target].to_numpy()
+        ).weights
+    except EstimationError as exc:
+        raise EstimationError(f"synthetic control of {target}: {exc}") from exc
+    # a donor with a negligible weight (<= 1e-6) missing a week leaves the gap defined
     active = [d for d, x in zip(ok, w, strict=True) if x > 1e-6]
     synth = z[ok].fillna(0.0) @ w
     synth[z[active].isna().any(axis=1)] = np.nan

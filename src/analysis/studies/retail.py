@@ -444,7 +444,8 @@ class SyntheticControl(SummaryMixin):
     """Synthetic control of a card's demeaned weekly log price from control cards.
 
     ``gap``: week, event_week, treated, synthetic, gap (log points). ``placebo_space``: per card
-    its pre/post RMSPE and their ratio, ranked (1 = largest); ``p`` = rank of the treated card / N.
+    its pre/post RMSPE and their ratio, ranked (1 = largest; ties, to a relative 1e-8, share the
+    lower place); ``p`` = rank of the treated card / N.
     ``placebo_gaps``: the placebo cards' gap series (for the band); ``placebo_time``: the same fit
     at a fake event week before the rule.
     """
@@ -545,6 +546,11 @@ def synthetic_control(
     w, gap, synth, pre_r, post_r, nfit = k.sc_fit(
         wide, treated, donors, pre_mask, post_mask, min_share
     )
+    if np.isnan(post_r):
+        raise EstimationError(
+            f"{treated}: no week after the rule where it and every donor with weight have a "
+            "price, so no post RMSPE; check its weeks after the rule with panel_counts"
+        )
     rows = [{"card": treated, "pre_rmspe": pre_r, "post_rmspe": post_r}]
     pg = {}
     for d in w.index:
@@ -553,11 +559,13 @@ def synthetic_control(
             _, g2, _, a, b, _ = k.sc_fit(wide, d, others, pre_mask, post_mask, min_share)
         except (SpecificationError, EstimationError):  # no fit for this card: not a placebo
             continue
+        if np.isnan(b):  # no post week with a gap: no ratio, not a placebo
+            continue
         rows.append({"card": d, "pre_rmspe": a, "post_rmspe": b})
         pg[d] = g2
     space = pd.DataFrame(rows)
     space["ratio"] = space["post_rmspe"] / space["pre_rmspe"]
-    space["rank"] = space["ratio"].rank(ascending=False, method="max").astype(int)
+    space["rank"] = k.ranks(space["ratio"].to_numpy())
     shift = placebo_shift or post_weeks
     tp: dict[str, object] = {"shift_weeks": shift}
     pm = idx.between(-pre_weeks - shift, -shift - 1)

@@ -179,16 +179,25 @@ def _rbar(inputs: TestInputs, c: _Car, name: str) -> float:
     return _memo(("rbar", c.d.tobytes()), build)
 
 
-def kp_bmp(inputs: TestInputs, days: Days, *, form: str = "exact") -> TestResult:
+_KP_REFERENCES = ("t", "normal")
+
+
+def kp_bmp(
+    inputs: TestInputs, days: Days, *, form: str = "exact", reference: str = "t"
+) -> TestResult:
     """Kolari-Pynnonen (2010) adjusted BMP, formula (10).
 
     Kolari, J.W. & Pynnonen, S. (2010), "Event study testing with cross-sectional correlation of
     abnormal returns", RFS 23(11):3996-4025, doi:10.1093/rfs/hhq072.
     t_adj = t_BMP sqrt((1 - rbar)/(1 + (N - 1) rbar)); rbar = mean pairwise correlation of the
     estimation residuals of the used firms over pairwise-complete days (pairs with < 3 common days
-    skipped). The same daily rbar is applied to CAR statistics (as KP and Stata estudy). N(0,1).
-    ``extra``: ``rbar``.
+    skipped). The same daily rbar is applied to CAR statistics (as KP and Stata estudy).
+    ``reference="t"`` (default) refers t_adj to t(N - 1), its exact law when the SCARs are
+    equicorrelated normal with correlation rbar (the BMP t's own small-sample law, rescaled);
+    ``"normal"`` to N(0,1), Kolari & Pynnonen's large-N form, which rejects 12-13% at 5% with five
+    firms. ``extra``: ``rbar``.
     """
+    _choice(reference, _KP_REFERENCES, "kp_bmp: reference")
     c = _car(inputs, days)
     rbar = _rbar(inputs, c, "kp_bmp")
     base = bmp(inputs, days, form=form)
@@ -199,9 +208,10 @@ def kp_bmp(inputs: TestInputs, days: Days, *, form: str = "exact") -> TestResult
             f"kp_bmp: 1 + (N - 1) rbar = {den:g} with rbar = {rbar:g}, N = {n}: adjustment undefined"
         )
     t = float(base.stat) * math.sqrt((1.0 - rbar) / den)
-    return _normal_result(
-        "kp_bmp", t, n, f"{form} standardization, rbar pairwise complete", {"rbar": rbar}
-    )
+    variant = f"{form} standardization, rbar pairwise complete"
+    if reference == "normal":
+        return _normal_result("kp_bmp", t, n, variant, {"rbar": rbar})
+    return _t_result("kp_bmp", t, n - 1, n, variant, {"rbar": rbar})
 
 
 def kp_patell(

@@ -100,11 +100,13 @@ def permutation(
     permutations: int = DRAWS_DEFAULT,
     seed: int = SEED_DEFAULT,
 ) -> TestResult:
-    """Permutation test of one firm's AR/CAR (Nguyen & Wolf 2023), formula (24).
+    """Permutation test of one firm's AR/CAR, formula (24).
 
-    Nguyen, P.A. & Wolf, M. (2023), "Single-firm inference in event studies via the permutation
-    test", Empirical Economics (open access, online 23 Nov 2023); University of Zurich ECON Working
-    Paper 425, https://hdl.handle.net/10419/280778. For each firm the m = L_i non-missing
+    Permutation inference for a single firm as proposed by Nguyen, P.A. & Wolf, M. (2023),
+    "Single-firm inference in event studies via the permutation test", Empirical Economics (open
+    access, online 23 Nov 2023, doi:10.1007/s00181-023-02530-7; University of Zurich ECON Working
+    Paper 425, https://hdl.handle.net/10419/280778); the construction below is the one the R
+    package EventStudy describes (eventstudy.de, AR and CAR statistics). For each firm the m = L_i non-missing
     estimation residuals and the n = len(days) event ARs are pooled; under the null the m + n
     values are exchangeable (no event effect, one distribution in both windows). Statistic: the CAR t of the observed assignment,
     t = CAR_i / (sqrt(n) s), s the standard deviation (divisor m - 1) of the estimation residuals.
