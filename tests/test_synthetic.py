@@ -202,6 +202,48 @@ def test_jump_is_found_and_ranks_first():
     assert ci.loc["TGT", "upper"] < 0
 
 
+def test_leave_one_out_equals_fresh_matches_without_each_weighted_donor():
+    """Each row of leave_one_out() is synthetic_study run again without that donor, and the
+    independent NNLS placebo loop gives the same p-value. With a -5% jump on the target, leaving
+    out D00 (weight 0.6) forces a much worse match (RMSE up, the CAR diluted); every other refit
+    keeps the jump."""
+    px = _prices(jump=-0.05, noise=2e-3)
+    res = synthetic_study("TGT", EVENT, donors=DONORS, prices=px)
+    loo = res.leave_one_out()
+    weighted = res.weights[res.weights > 1e-6].sort_values(ascending=False, kind="stable")
+    assert list(loo.index) == list(weighted.index) and loo.index.name == "left_out"
+    np.testing.assert_allclose(loo["weight"], weighted.to_numpy(), rtol=0, atol=0)
+    est, win = _windows(px)
+    for donor in loo.index[:2]:
+        rest = [d for d in DONORS if d != donor]
+        fresh = synthetic_study("TGT", EVENT, donors=rest, prices=px)
+        row = loo.loc[donor]
+        assert row["car"] == pytest.approx(fresh.car, abs=1e-14)
+        assert row["rmse"] == pytest.approx(fresh.rmse, abs=1e-14)
+        assert row["pvalue"] == fresh.tests()["permutation"].pvalue
+        assert row["top_donor"] == fresh.weights.idxmax()
+        _, _, p = _placebo_pvalue(est, win, "TGT", rest)
+        assert row["pvalue"] == p
+        sub = res.without(donor)
+        np.testing.assert_allclose(sub.weights.to_numpy(), fresh.weights.to_numpy(), atol=1e-14)
+        assert donor in sub.dropped_donors.index and donor not in sub.donors
+    assert loo.loc["D00", "rmse"] > 5 * res.rmse and loo["rmse"].idxmax() == "D00"
+    assert loo.drop(index="D00")["car"].max() < -0.04  # the jump survives every good refit
+    head = res.headline(leave_one_out=True)
+    assert head["loo_car_min"] == loo["car"].min() and head["loo_pvalue_max"] == loo["pvalue"].max()
+    assert set(head["leave_one_out"]) == set(loo.index)
+    assert "loo_car_min" not in res.headline()
+    text = res.conclusion(leave_one_out=True)
+    lo = loo["car"].idxmin()
+    assert f"{loo.loc[lo, 'car']:+.2%} (without {lo})" in text
+    assert f"each of the {len(loo)} donors with weight" in text
+    with pytest.raises(SpecificationError, match="not a donor"):
+        res.without("TGT")
+    small = synthetic_study("TGT", EVENT, donors=["D00", "D01"], prices=px)
+    with pytest.raises(SpecificationError, match="at least three donors"):
+        small.leave_one_out()
+
+
 def test_placebo_without_jump_is_not_extreme():
     px = _prices(seed=5)
     res = synthetic_study("TGT", EVENT, donors=DONORS, prices=px)
@@ -408,3 +450,11 @@ def test_nvda_e08_against_untouched_donors(real_prices, shared_prices_dir):
     s0, _, p = _placebo_pvalue(est, win, "NVDA", donors)
     assert s0 == pytest.approx(row.stat, rel=1e-4) and p == pytest.approx(11 / 34)
     assert res.tests(statistic="car")["permutation"].pvalue == pytest.approx(5 / 34)
+    # leave-one-out: the 11 weighted donors; MSFT (an AI-chip buyer) pulls the CAR towards zero
+    # least when left out, TSLA most; no refit is significant at 10%
+    loo = res.leave_one_out()
+    assert len(loo) == 11 and loo.index[:3].tolist() == ["MSFT", "NOW", "TSLA"]
+    assert loo.loc["MSFT", "car"] == pytest.approx(-0.03695, abs=5e-5)
+    assert loo.loc["TSLA", "car"] == pytest.approx(-0.06846, abs=5e-5)
+    assert loo.loc["TSLA", "pvalue"] == pytest.approx(5 / 33)
+    assert loo["pvalue"].min() > 0.10

@@ -153,17 +153,7 @@ def synthetic_study(
         )
     R_est = R[np.ix_(est_pos, kept)]
     R_evt = R[np.ix_(evt_pos, kept)]
-    fit = _simplex.simplex_lstsq(R_est, y_est)
-    sigma = _simplex.rmse(y_est - R_est @ fit.weights)
-    if not sigma > 1e-9 * max(float(np.std(y_est)), 1e-300):
-        raise EstimationError(
-            f"{firm}: the donors reproduce its estimation-window returns exactly (RMSE "
-            f"{sigma:.2e}); is the firm among the donors under another name?"
-        )
-    pl = kern.placebo_runs(R_est, R_evt)
-    placebos = kern.Placebos(
-        ar=_frozen(pl.ar), sigma=_frozen(pl.sigma), weights=_frozen(pl.weights)
-    )
+    w, placebos = _match(firm, y_est, R_est, R_evt)
     return SyntheticResults(
         firm=firm,
         event=ev,
@@ -180,7 +170,7 @@ def synthetic_study(
         y_evt=_frozen(y_evt),
         R_est=_frozen(R_est),
         R_evt=_frozen(R_evt),
-        w=_frozen(fit.weights),
+        w=w,
         placebos=placebos,
         statistic=statistic,
         placebo_cutoff=placebo_cutoff,
@@ -188,6 +178,24 @@ def synthetic_study(
         excluded_days=tuple(days["excluded"]),
         shortfall=int(days["shortfall"]),
     )
+
+
+def _match(
+    firm: str, y_est: np.ndarray, R_est: np.ndarray, R_evt: np.ndarray
+) -> tuple[np.ndarray, kern.Placebos]:
+    """The firm's donor weights (26a) and the donors' placebo runs (26c), read-only."""
+    fit = _simplex.simplex_lstsq(R_est, y_est)
+    sigma = _simplex.rmse(y_est - R_est @ fit.weights)
+    if not sigma > 1e-9 * max(float(np.std(y_est)), 1e-300):
+        raise EstimationError(
+            f"{firm}: the donors reproduce its estimation-window returns exactly (RMSE "
+            f"{sigma:.2e}); is the firm among the donors under another name?"
+        )
+    pl = kern.placebo_runs(R_est, R_evt)
+    placebos = kern.Placebos(
+        ar=_frozen(pl.ar), sigma=_frozen(pl.sigma), weights=_frozen(pl.weights)
+    )
+    return _frozen(fit.weights), placebos
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -290,6 +298,11 @@ def _match_days(
     excluded = [(idx[i], reasons[idx[i]]) for i in span[drop[span]]]
     est = span[have[span] & ~drop[span]]
     return {"est": est, "evt": evt, "excluded": excluded, "shortfall": short}
+
+
+#: Donors with at most this weight are not refitted by :meth:`SyntheticResults.leave_one_out`
+#: (leaving out a donor without weight changes nothing).
+LEAVE_ONE_OUT_MIN_WEIGHT = 1e-6
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -411,6 +424,66 @@ class SyntheticResults(SummaryMixin, ExportMixin):
             },
             index=pd.Index(self.donors, name="donor"),
         )
+
+    def without(self, donor: str) -> SyntheticResults:
+        """The same study with ``donor`` taken out of the pool: the firm's weights refitted and
+        the placebos run again among the remaining donors (listed in ``dropped_donors``)."""
+        if donor not in self.donors:
+            raise SpecificationError(
+                f"{donor!r} is not a donor of this match; donors: {', '.join(self.donors)}"
+            )
+        if len(self.donors) < 3:
+            raise SpecificationError(
+                f"leaving out {donor} would leave one donor; the permutation test needs two"
+            )
+        keep = np.array([d != donor for d in self.donors])
+        R_est, R_evt = self.R_est[:, keep], self.R_evt[:, keep]
+        w, placebos = _match(self.firm, self.y_est, R_est, R_evt)
+        return replace(
+            self,
+            donors=tuple(d for d in self.donors if d != donor),
+            dropped=(*self.dropped, (donor, "left out of the pool (without)")),
+            R_est=_frozen(R_est),
+            R_evt=_frozen(R_evt),
+            w=w,
+            placebos=placebos,
+        )
+
+    @cached_property
+    def _leave_one_out(self) -> pd.DataFrame:
+        rows = []
+        for j in np.argsort(-self.w, kind="stable"):
+            if not self.w[j] > LEAVE_ONE_OUT_MIN_WEIGHT:
+                break
+            sub = self.without(self.donors[j])
+            tt = sub.tests()["permutation"]
+            k = int(np.argmax(sub.w))
+            rows.append(
+                {
+                    "left_out": self.donors[j],
+                    "weight": float(self.w[j]),
+                    "car": sub.car,
+                    "rmse": sub.rmse,
+                    "pvalue": tt.pvalue,
+                    "top_donor": sub.donors[k],
+                    "top_weight": float(sub.w[k]),
+                }
+            )
+        return pd.DataFrame(rows).set_index("left_out")
+
+    def leave_one_out(self) -> pd.DataFrame:
+        """The match refitted without each donor that carries weight, one at a time (Abadie,
+        Diamond & Hainmueller 2015, robustness: no single donor, one the event may have touched
+        too, should drive the result). Per donor left out (index ``left_out``, by its weight in
+        this match): that ``weight``, the new ``car``, pre-event ``rmse``, permutation ``pvalue``
+        (placebos among the remaining donors, this match's statistic and cutoff) and the new
+        largest weight (``top_donor``, ``top_weight``)."""
+        if len(self.donors) < 3:
+            raise SpecificationError(
+                f"leave-one-out needs at least three donors (two stay for the placebos); "
+                f"this match has {len(self.donors)}"
+            )
+        return self._leave_one_out.copy()
 
     @cached_property
     def dropped_donors(self) -> pd.DataFrame:
@@ -568,11 +641,12 @@ class SyntheticResults(SummaryMixin, ExportMixin):
         w = self.weights[self.weights >= SHOWN_WEIGHT].sort_values(ascending=False)
         return [(str(d), float(v)) for d, v in w.iloc[:k].items()]
 
-    def headline(self) -> dict[str, Any]:
-        """The headline figures (plain floats and strings), for reports."""
+    def headline(self, leave_one_out: bool = False) -> dict[str, Any]:
+        """The headline figures (plain floats and strings), for reports; with ``leave_one_out``
+        also the range of :meth:`leave_one_out` (``loo_*``) and its rows (``leave_one_out``)."""
         tt = self.tests()["permutation"]
         ci = self.conf_int() if self.statistic != "rmspe_ratio" else None
-        return {
+        out: dict[str, Any] = {
             "day0": f"{self.day0.day0:%Y-%m-%d}",
             "method": "synthetic match",
             "window": calendar.format_window(self.window),
@@ -590,9 +664,23 @@ class SyntheticResults(SummaryMixin, ExportMixin):
             "permutation_pvalue": num(tt.pvalue),
             "permutation_rank": _rank(tt),
         }
+        if leave_one_out:
+            f = self.leave_one_out()
+            out |= {
+                "loo_car_min": num(f["car"].min()),
+                "loo_car_max": num(f["car"].max()),
+                "loo_pvalue_min": num(f["pvalue"].min()),
+                "loo_pvalue_max": num(f["pvalue"].max()),
+                "leave_one_out": {
+                    str(d): {"weight": num(r.weight), "car": num(r.car), "pvalue": num(r.pvalue)}
+                    for d, r in f.iterrows()
+                },
+            }
+        return out
 
-    def conclusion(self, alpha: float = 0.05) -> str:
-        """A plain-language paragraph: the CAR against the synthetic match and the placebo test."""
+    def conclusion(self, alpha: float = 0.05, leave_one_out: bool = False) -> str:
+        """A plain-language paragraph: the CAR against the synthetic match and the placebo test
+        (with ``leave_one_out``, also the range of :meth:`leave_one_out`)."""
         alpha = check_alpha(alpha)
         tt = self.tests()["permutation"]
         d1, d2 = self.evt_dates[0], self.evt_dates[-1]
@@ -619,6 +707,14 @@ class SyntheticResults(SummaryMixin, ExportMixin):
         )
         if 1 / units > alpha:
             text += f" With {units - 1} placebos no p-value below {1 / units:.3f} is possible."
+        if leave_one_out:
+            f = self.leave_one_out()
+            lo, hi = f["car"].idxmin(), f["car"].idxmax()
+            text += (
+                f" Leaving out each of the {len(f)} donors with weight in turn, the CAR is "
+                f"{f.loc[lo, 'car']:+.2%} (without {lo}) to {f.loc[hi, 'car']:+.2%} (without {hi}) "
+                f"and p {pfmt(f['pvalue'].min())} to {pfmt(f['pvalue'].max())}."
+            )
         return text
 
     def _header(self) -> list[tuple[str, str]]:

@@ -251,7 +251,8 @@ def other_measures(
     Volume: abnormal log volume against the estimation-window mean (Campbell & Wasley 1996);
     volatility: squared abnormal returns of the page's ``study`` over its estimation variance
     (Chow's F); synthetic match (one firm): a weighted basket of firms the rules did not reach
-    (group ``untouched``), with the permutation p over donors and the largest weights; GARCH: the
+    (group ``untouched``), with the permutation p over donors, the largest weights and the range
+    when each weighted donor is left out in turn; GARCH: the
     market model with GARCH(1,1) Student-t errors on the same benchmark (its variance recursion
     needs consecutive days, so its estimation window is not cleaned). A study that cannot be run
     is shown with its reason and left out of the numbers."""
@@ -285,9 +286,10 @@ def other_measures(
             continue
         if key == "synthetic" and len(symbols) != 1:
             continue
+        more = {"leave_one_out": True} if key == "synthetic" else {}
         try:  # the tests run when the sentence and the numbers are asked for
             res: Any = run()
-            sentence, head = res.conclusion(), res.headline()
+            sentence, head = res.conclusion(**more), res.headline(**more)
         except AnalysisError as exc:
             views.append(f"**{key}**: not computed: {exc}")
             continue
