@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import optimize, stats
+from scipy import optimize, signal, stats
 from statsmodels.stats.proportion import proportion_confint
 
 from analysis.cli import main
@@ -324,6 +324,33 @@ def test_size_check_names_the_tests_that_over_reject():
     shifted = power(10, effect=0.02, residuals=resid, n_sims=50, seed=5, tests=tests)
     with pytest.raises(SpecificationError, match="without effect"):
         shifted.size_check()
+
+
+def test_block_bootstrap_keeps_serial_dependence_that_iid_days_hide():
+    """AR(1) residuals with phi = 0.5, one firm, CAR over 5 days. Drawing days independently
+    destroys the autocorrelation, so the prediction-error t looks well sized; circular blocks of
+    25 days keep it, and the t rejects about as often as its variance ratio predicts,
+    Var(sum of 5) / (5 s^2) = 1 + 2 sum_k (1 - k/5) phi^k = 2.225: P(|Z| > 1.96 / sqrt(2.225)) =
+    0.189. SQ, which resamples the estimation window's own CAR-length sums, holds its size."""
+    rng = np.random.default_rng(7)
+    x = signal.lfilter([1.0], [1.0, -0.5], rng.normal(size=6000)) * 0.02 * np.sqrt(0.75)
+    tests = ["t_prediction_error", "sq"]
+    iid = power(1, (-1, 3), 0.0, residuals=x, n_sims=2000, seed=1, tests=tests)
+    blocks = power(1, (-1, 3), 0.0, residuals=x, n_sims=2000, seed=1, tests=tests, block_length=25)
+    lo, hi = iid.nominal_band()
+    assert lo <= iid.power["t_prediction_error"] <= hi
+    want = 2 * stats.norm.sf(1.96 / math.sqrt(2.225))
+    assert want == pytest.approx(0.189, abs=1e-3)
+    assert abs(blocks.power["t_prediction_error"] - want) < 4 * math.sqrt(want * (1 - want) / 2000)
+    assert lo <= blocks.power["sq"] <= hi
+    assert "circular blocks of 25 days" in blocks.setup.residuals
+    assert "blocks" not in iid.setup.residuals
+    with pytest.raises(SpecificationError, match="normal disturbances have no serial dependence"):
+        power(1, effect=0.0, sigma=0.02, n_sims=10, block_length=5)
+    with pytest.raises(SpecificationError, match="longer than the 300 residual days"):
+        power(1, effect=0.0, residuals=x[:300], n_sims=10, block_length=301)
+    with pytest.raises(SpecificationError, match="block_length"):
+        power(1, effect=0.0, residuals=x, n_sims=10, block_length=0)
 
 
 # --------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -70,6 +70,7 @@ class _Scenario:
     shared_date: bool
     min_estimation: int
     design: str
+    block: int = 1  # days per resampled block (1: days drawn independently)
 
     @property
     def l1(self) -> int:
@@ -94,7 +95,20 @@ class _Scenario:
         if self.pool is None:
             return "iid normal"
         how = "whole days, firms jointly" if self.pool.shape[1] == self.n_firms else "per firm"
-        return f"bootstrap of {self.pool.shape[0]} residual days ({how})"
+        blocks = "" if self.block == 1 else f", circular blocks of {self.block} days"
+        return f"bootstrap of {self.pool.shape[0]} residual days ({how}{blocks})"
+
+    def _draw(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        """Pool rows for ``shape`` = (..., L1 + L2) days: independent days, or consecutive runs of
+        ``block`` days from uniform starts, wrapping at the end (Politis & Romano 1992)."""
+        assert self.pool is not None
+        days, length = len(self.pool), shape[-1]
+        if self.block == 1:
+            return rng.integers(0, days, shape)
+        k = -(-length // self.block)
+        starts = rng.integers(0, days, (*shape[:-1], k))
+        rows = (starts[..., None] + np.arange(self.block)) % days
+        return rows.reshape(*shape[:-1], k * self.block)[..., :length]
 
     def noise(self, rng: np.random.Generator, c: int) -> np.ndarray:
         """Disturbances of ``c`` simulations, (c, N, L1 + L2)."""
@@ -102,8 +116,8 @@ class _Scenario:
         if self.pool is None:
             return rng.standard_normal((c, n, length)) * self.sigma[None, :, None]
         if self.pool.shape[1] == n:
-            return np.swapaxes(self.pool[rng.integers(0, len(self.pool), (c, length))], 1, 2)
-        return self.pool[rng.integers(0, len(self.pool), (c, n, length)), 0]
+            return np.swapaxes(self.pool[self._draw(rng, (c, length))], 1, 2)
+        return self.pool[self._draw(rng, (c, n, length)), 0]
 
     def fit(self, e: np.ndarray) -> tuple[FitArrays, np.ndarray, np.ndarray]:
         """The fit to disturbances ``e`` (c, N, L) (rows simulation-major) and the returns."""
@@ -376,6 +390,23 @@ def _of_study(res: EventStudyResults, window: Window | str | None, residuals: st
     )  # fmt: skip
 
 
+def _blocked(sc: _Scenario, block_length: object) -> _Scenario:
+    """``sc`` with bootstrap blocks of ``block_length`` days (1 keeps it as it is)."""
+    b = _whole(block_length, "block_length", 1)
+    if b == 1:
+        return sc
+    if sc.pool is None:
+        raise SpecificationError(
+            "block_length resamples runs of residual days: give residuals (power) or keep "
+            "residuals='bootstrap' (power_of); normal disturbances have no serial dependence to keep"
+        )
+    if b > len(sc.pool):
+        raise SpecificationError(
+            f"block_length={b} is longer than the {len(sc.pool)} residual days to draw from"
+        )
+    return replace(sc, block=b)
+
+
 def _run_args(alpha: object, n_sims: object, seed: object) -> tuple[float, int, int]:
     return check_alpha(alpha), _whole(n_sims, "n_sims", 1), _whole(seed, "seed", 0)
 
@@ -577,7 +608,7 @@ def power(
     sigma: float | None = None, residuals: object = None, estimation_length: int = 240,
     tests: Sequence[str] | str | None = None, n_sims: int = 2000, alpha: float = 0.05,
     seed: int = 0, model: str = "market_model", car_window: Window | str | None = None,
-    market: object = None, options: Mapping[str, Any] | None = None,
+    market: object = None, options: Mapping[str, Any] | None = None, block_length: int = 1,
 ) -> PowerResult:  # fmt: skip
     """Simulated power of the tests for ``n_firms`` firms on one event date, formula (29).
 
@@ -590,19 +621,21 @@ def power(
     ``market_adjusted``). ``tests`` default to those the engine runs: for one firm the
     single-firm tests (``dummy_ols``/``dummy_hac`` on request, one statsmodels fit per
     simulation), else every applicable multi-firm test; ``options`` go to them (``form``,
-    ``blocking``, ``hac_lags``, ...).
+    ``blocking``, ``hac_lags``, ...). ``block_length`` > 1 (with ``residuals``) draws runs of that
+    many consecutive residual days, which keeps their serial dependence (circular block bootstrap,
+    Politis & Romano 1992; Kunsch 1989).
     """
     sc = _synthetic(
         n_firms, window, car_window, sigma, residuals, estimation_length, model, market, seed
     )
-    return _power(sc, effect, tests, n_sims, alpha, seed, options)
+    return _power(_blocked(sc, block_length), effect, tests, n_sims, alpha, seed, options)
 
 
 def power_of(
     res: EventStudyResults, effect: float, *, residuals: str = "bootstrap",
     window: Window | str | None = None, tests: Sequence[str] | str | None = None,
     n_sims: int = 2000, alpha: float = 0.05, seed: int = 0,
-    options: Mapping[str, Any] | None = None,
+    options: Mapping[str, Any] | None = None, block_length: int = 1,
 ) -> PowerResult:  # fmt: skip
     """Simulated power of a fitted study's tests for a CAR of ``effect`` over ``window``
     (default: its CAR window), formula (29).
@@ -612,8 +645,11 @@ def power_of(
     residuals, each firm's scaled by sqrt(L_i / (L_i - k)) so that its mean square is
     SSR_i / (L_i - k) (Davison & Hinkley 1997, ch. 6): fat tails and the firms'
     cross-correlation are kept. ``"normal"`` draws iid N(0, s_i^2) with each firm's ``sigma``.
+    ``block_length`` > 1 draws runs of consecutive residual days (their serial dependence kept),
+    as in :func:`power`.
     """
-    return _power(_of_study(res, window, residuals), effect, tests, n_sims, alpha, seed, options)
+    sc = _blocked(_of_study(res, window, residuals), block_length)
+    return _power(sc, effect, tests, n_sims, alpha, seed, options)
 
 
 @dataclass(frozen=True, repr=False)
@@ -722,7 +758,7 @@ def minimum_detectable_effect(
     test: str | None = None, sigma: float | None = None, residuals: object = None,
     estimation_length: int = 240, n_sims: int = 2000, alpha: float = 0.05, seed: int = 0,
     model: str = "market_model", car_window: Window | str | None = None, market: object = None,
-    direction: str = "negative", options: Mapping[str, Any] | None = None,
+    direction: str = "negative", options: Mapping[str, Any] | None = None, block_length: int = 1,
 ) -> MinimumDetectableEffect:  # fmt: skip
     """The smallest |CAR| that ``test`` detects with probability ``power`` in the simulated
     design of :func:`power` (same arguments), formula (29).
@@ -735,18 +771,18 @@ def minimum_detectable_effect(
     sc = _synthetic(
         n_firms, window, car_window, sigma, residuals, estimation_length, model, market, seed
     )
-    return _mde(sc, power, test, direction, n_sims, alpha, seed, options)
+    return _mde(_blocked(sc, block_length), power, test, direction, n_sims, alpha, seed, options)
 
 
 def minimum_detectable_effect_of(
     res: EventStudyResults, *, power: float = 0.8, test: str | None = None,
     residuals: str = "bootstrap", window: Window | str | None = None, n_sims: int = 2000,
     alpha: float = 0.05, seed: int = 0, direction: str = "negative",
-    options: Mapping[str, Any] | None = None,
+    options: Mapping[str, Any] | None = None, block_length: int = 1,
 ) -> MinimumDetectableEffect:  # fmt: skip
     """The smallest |CAR| ``test`` detects with probability ``power`` in a fitted study's design
     (simulated as in :func:`power_of`), formula (29)."""
-    sc = _of_study(res, window, residuals)
+    sc = _blocked(_of_study(res, window, residuals), block_length)
     return _mde(sc, power, test, direction, n_sims, alpha, seed, options)
 
 
