@@ -389,3 +389,21 @@ def test_nvda_e08_real_data(shared_prices_dir, monkeypatch, capsys):
     assert doc["firms"]["NVDA"]["car"] == pytest.approx(cr.estimate["NVDA"], rel=1e-9)
     assert main(["study", "NVDA", "--event", "E08", "--model", GARCH]) == 0
     assert "GARCH event study results" in capsys.readouterr().out
+
+
+def test_compare_sets_garch_beside_ols(px, res):
+    """compare() takes the GARCH study like an OLS one: its rows are the GARCH CAR, conditional
+    sd, SCAR and Student-t p of car(), the OLS rows those of the OLS study."""
+    ols = an.event_study(list(FIRMS), EVENT, market="SPY", prices=px)
+    table = an.compare({"OLS": ols, "GARCH": res})
+    g, o = res.car(), ols.car()
+    for firm in FIRMS:
+        row = table.loc[("GARCH", firm)]
+        assert (row["car"], row["se"], row["t"], row["pvalue"]) == (
+            g.estimate[firm],
+            g.std_error[firm],
+            g.tstat[firm],
+            g.pvalue[firm],
+        )
+        assert table.loc[("OLS", firm), "pvalue"] == o.pvalue[firm]
+        assert row["model"] == res.model.label and row["model"] != table.loc[("OLS", firm), "model"]

@@ -446,16 +446,21 @@ def _with_benchmark(
 
 
 def compare(
-    results: Mapping[str, EventStudyResults], window: Window | str | None = None
+    results: Mapping[str, EventStudyResults | GarchEventStudyResults],
+    window: Window | str | None = None,
 ) -> pd.DataFrame:
-    """Several studies side by side: per study and firm the CAR, its se, t and p, day 0 and model."""
+    """Several studies side by side: per study and firm the CAR, its se, t and p, day 0 and model
+    (OLS models and the GARCH market model alike; a GARCH CAR's se is its conditional sd and its
+    p comes from the fitted Student-t)."""
+    from analysis.eventstudy._designed import DesignedStudy
+
     how = "a mapping of label -> event_study(...) results, e.g. {'SPY': res_spy, 'QQQ': res_qqq}"
     if not isinstance(results, Mapping):
         raise SpecificationError(f"compare() takes {how}; got {type(results).__name__}")
     if not results:
         raise SpecificationError(f"compare() got no studies: pass {how}")
     for label, res in results.items():
-        if not isinstance(res, EventStudyResults):
+        if not isinstance(res, DesignedStudy):
             raise SpecificationError(
                 f"compare(): study {label!r} is {type(res).__name__}, not the result of "
                 "event_study(...)"
