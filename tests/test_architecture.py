@@ -16,6 +16,7 @@ LAYERS = {
     "_io": 0,  # atomic writes, file locks
     "_summary": 0,  # the one summary/display pattern of every results class
     "_export": 0,  # CSV, Excel and LaTeX export of every results class
+    "_simplex": 0,  # simplex least squares, RMSE and placebo p of the synthetic units
     "data": 1,
     "eventstudy": 2,
     "studies": 3,
@@ -111,3 +112,19 @@ MAX_LINES = 750
 @pytest.mark.parametrize("path", MODULES, ids=_module_name)
 def test_modules_stay_small(path):
     assert len(path.read_text(encoding="utf-8").splitlines()) <= MAX_LINES
+
+
+def test_every_short_name_the_readme_lists_resolves():
+    """The README's list of ``an.<name>`` short names is exactly what the package offers, and
+    each resolves."""
+    import re
+
+    import analysis as an
+
+    text = (SRC.parents[1] / "README.md").read_text(encoding="utf-8")
+    start = text.index("`import analysis as an` gives every module under a short name")
+    block = text[start : text.index("\n\n", start)]
+    listed = set(re.findall(r"`an\.([a-z_0-9]+)`", block))
+    assert listed == set(an._SUBMODULES) | set(an._FUNCTIONS)
+    for name in sorted(listed):
+        assert getattr(an, name) is not None, name

@@ -544,6 +544,7 @@ def test_kp_bmp_with_zero_rbar_equals_bmp():
     kp = inf.kp_bmp(x, [0, 1])
     assert kp.extra["rbar"] == pytest.approx(0.0, abs=1e-15)
     assert kp.stat == pytest.approx(inf.bmp(x, [0, 1]).stat, rel=1e-12)
+    assert kp.pvalue == pytest.approx(inf.bmp(x, [0, 1]).pvalue, rel=1e-12)  # both t(N - 1)
 
 
 def test_patell_one_day_exact_equals_daily_form():

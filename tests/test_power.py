@@ -9,6 +9,7 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import optimize, signal, stats
 from statsmodels.stats.proportion import proportion_confint
@@ -315,7 +316,8 @@ def test_size_check_names_the_tests_that_over_reject():
     pr = power(10, effect=0.0, residuals=resid, n_sims=1000, seed=5, tests=tests)
     check = pr.size_check()
     lo, hi = pr.nominal_band()
-    assert list(check.columns) == ["size", "lower", "upper", "verdict"]
+    assert list(check.columns) == ["size", "n_sims", "band_lower", "band_upper", "verdict"]
+    assert (check["band_lower"] == lo).all() and (check["band_upper"] == hi).all()
     assert check.loc["cross_sectional_t", "verdict"] == "over-rejects"
     assert check.loc["cross_sectional_t", "size"] > 0.3
     for t in ("bw_cda", "kp_bmp"):
@@ -324,6 +326,15 @@ def test_size_check_names_the_tests_that_over_reject():
     shifted = power(10, effect=0.02, residuals=resid, n_sims=50, seed=5, tests=tests)
     with pytest.raises(SpecificationError, match="without effect"):
         shifted.size_check()
+    # a test computed in fewer simulations is judged against the band of its own count:
+    # 9 of 100 is inside Binomial(100, 0.05)'s 99% range [0, 11], although 9% is above the band
+    # of all 1000 simulations; a test never computed has no verdict
+    part = dataclasses.replace(pr, tests=("a", "b"), rejections=(9, 0), computed=(100, 0))
+    few = part.size_check()
+    assert few.loc["a", "size"] == 0.09 and few.loc["a", "n_sims"] == 100
+    assert (few.loc["a", "band_lower"], few.loc["a", "band_upper"]) == (0.0, 0.11)
+    assert few.loc["a", "verdict"] == "holds" and hi < 0.09
+    assert pd.isna(few.loc["b", "verdict"]) and np.isnan(few.loc["b", "band_lower"])
 
 
 def test_block_bootstrap_keeps_serial_dependence_that_iid_days_hide():

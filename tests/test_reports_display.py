@@ -42,13 +42,18 @@ def test_group_tests_use_readers_names():
     assert ">2023-10-17<" in html
 
 
-def test_size_table_shows_rates_band_and_verdicts():
+def test_size_table_shows_rates_bands_and_verdicts():
+    import dataclasses
+
     from analysis.eventstudy.power import power
 
     pr = power(3, effect=0.0, sigma=0.02, n_sims=400, seed=2, tests=["kp_bmp", "bw_cda"])
-    html = display.size_table(pr).to_html()
-    lo, hi = pr.nominal_band()
-    assert f"[{lo:.1%}, {hi:.1%}]" in html and "400 simulations" in html
-    assert "KP-BMP" in html and "BW-CDA" in html and "kp_bmp" not in html
-    assert f">{pr.power['kp_bmp']:.1%}<" in html
-    assert ">holds<" in html or ">over-rejects<" in html or ">conservative<" in html
+    part = dataclasses.replace(
+        pr, tests=("kp_bmp", "grank", "bmp"), rejections=(40, 9, 0), computed=(400, 100, 0)
+    )
+    html = display.size_table(part).to_html()
+    assert "400 simulations" in html and "KP-BMP" in html and "GRANK" in html
+    assert "kp_bmp" not in html and ">bmp<" in html  # a test without a reader's name keeps its own
+    assert ">10.0%<" in html and ">over-rejects<" in html  # 40 of 400 against [2.5%, 8.0%]
+    assert ">9.0%<" in html and ">holds<" in html and ">0.0% to 11.0%<" in html  # 9 of 100
+    assert ">not computed<" in html and "nan" not in html

@@ -16,7 +16,7 @@ from analysis._summary import Summary
 from analysis.data import calendar
 from analysis.errors import CalendarError, DataError, EstimationError, SpecificationError
 from analysis.eventstudy import _synthetic_kernels as kern
-from analysis.eventstudy.synthetic import SyntheticResults, synthetic_study
+from analysis.eventstudy.synthetic import SHOWN_WEIGHT, SyntheticResults, synthetic_study
 
 EVENT = "2023-10-17"
 DONORS = [f"D{i:02d}" for i in range(24)]
@@ -210,7 +210,7 @@ def test_leave_one_out_equals_fresh_matches_without_each_weighted_donor():
     px = _prices(jump=-0.05, noise=2e-3)
     res = synthetic_study("TGT", EVENT, donors=DONORS, prices=px)
     loo = res.leave_one_out()
-    weighted = res.weights[res.weights > 1e-6].sort_values(ascending=False, kind="stable")
+    weighted = res.weights[res.weights >= SHOWN_WEIGHT].sort_values(ascending=False, kind="stable")
     assert list(loo.index) == list(weighted.index) and loo.index.name == "left_out"
     np.testing.assert_allclose(loo["weight"], weighted.to_numpy(), rtol=0, atol=0)
     est, win = _windows(px)
@@ -236,12 +236,21 @@ def test_leave_one_out_equals_fresh_matches_without_each_weighted_donor():
     text = res.conclusion(leave_one_out=True)
     lo = loo["car"].idxmin()
     assert f"{loo.loc[lo, 'car']:+.2%} (without {lo})" in text
-    assert f"each of the {len(loo)} donors with weight" in text
+    assert f"each of the {len(loo)} donors shown with a weight" in text
+    assert (loo["reason"] == "").all()
     with pytest.raises(SpecificationError, match="not a donor"):
         res.without("TGT")
+    # two donors: the match and its test stand; leave-one-out says why it is missing
     small = synthetic_study("TGT", EVENT, donors=["D00", "D01"], prices=px)
     with pytest.raises(SpecificationError, match="at least three donors"):
         small.leave_one_out()
+    head = small.headline(leave_one_out=True)
+    assert head["car"] == small.car and "loo_car_min" not in head
+    assert "at least three donors" in head["loo_reason"]
+    assert small.conclusion(leave_one_out=True).endswith(
+        "Leave-one-out not computed: leave-one-out needs at least three donors (two stay for the "
+        "placebos); this match has 2."
+    )
 
 
 def test_placebo_without_jump_is_not_extreme():
@@ -450,11 +459,35 @@ def test_nvda_e08_against_untouched_donors(real_prices, shared_prices_dir):
     s0, _, p = _placebo_pvalue(est, win, "NVDA", donors)
     assert s0 == pytest.approx(row.stat, rel=1e-4) and p == pytest.approx(11 / 34)
     assert res.tests(statistic="car")["permutation"].pvalue == pytest.approx(5 / 34)
-    # leave-one-out: the 11 weighted donors; MSFT (an AI-chip buyer) pulls the CAR towards zero
-    # least when left out, TSLA most; no refit is significant at 10%
+    # leave-one-out over the 10 donors shown with a weight: from the CAR of -4.90%, leaving out
+    # MSFT moves it most towards zero, leaving out TSLA most away from it; no refit is
+    # significant at 10%
     loo = res.leave_one_out()
-    assert len(loo) == 11 and loo.index[:3].tolist() == ["MSFT", "NOW", "TSLA"]
+    assert len(loo) == 10 and loo.index[:3].tolist() == ["MSFT", "NOW", "TSLA"]
     assert loo.loc["MSFT", "car"] == pytest.approx(-0.03695, abs=5e-5)
     assert loo.loc["TSLA", "car"] == pytest.approx(-0.06846, abs=5e-5)
     assert loo.loc["TSLA", "pvalue"] == pytest.approx(5 / 33)
     assert loo["pvalue"].min() > 0.10
+
+
+def test_leave_one_out_keeps_going_when_one_refit_fails(monkeypatch):
+    """A refit that raises is a row with its reason; the others and the sentence stand."""
+    px = _prices(jump=-0.05, noise=2e-3)
+    res = synthetic_study("TGT", EVENT, donors=DONORS, prices=px)
+    real = SyntheticResults.without
+
+    def failing(self, donor):
+        if donor == "D01":
+            raise EstimationError("D01 refit failed on purpose")
+        return real(self, donor)
+
+    monkeypatch.setattr(SyntheticResults, "without", failing)
+    loo = res.leave_one_out()
+    assert (
+        np.isnan(loo.loc["D01", "car"])
+        and loo.loc["D01", "reason"] == "D01 refit failed on purpose"
+    )
+    assert loo.drop(index="D01")["car"].notna().all()
+    text = res.conclusion(leave_one_out=True)
+    assert "(1 refit(s) without a p-value: D01 refit failed on purpose)" in text
+    assert res.headline(leave_one_out=True)["loo_car_max"] == loo["car"].max()

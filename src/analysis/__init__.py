@@ -40,6 +40,8 @@ _SUBMODULES = {
     "exposure": "analysis.studies.exposure",
     "factcheck": "analysis.studies.factcheck",
     "hardware": "analysis.studies.hardware",
+    "retail": "analysis.studies.retail",
+    "findings": "analysis.studies.findings",
     "plots": "analysis.plots",
     "reports": "analysis.reports",
 }

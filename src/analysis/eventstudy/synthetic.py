@@ -2,9 +2,9 @@
 
 The counterfactual return is a convex combination of donor firms' returns whose weights best
 match the firm on the estimation window (Acemoglu et al. 2016; Kreitmeir, Lane & Raschky, "The
-value of names", and their R package synthReturn); inference ranks the firm among in-space
-placebos, each donor matched from the others (Abadie, Diamond & Hainmueller 2010). Formula (26),
-docs/formulas.md.
+value of names - civil society, information, and governing multinationals", and the R package
+synthReturn of Kreitmeir & Duben); inference ranks the firm among in-space placebos, each donor
+matched from the others (Abadie, Diamond & Hainmueller 2010). Formula (26), docs/formulas.md.
 
 >>> import analysis as an
 >>> res = an.synthetic_study("NVDA", "E08", donors="untouched")   # doctest: +SKIP
@@ -42,7 +42,7 @@ from analysis.eventstudy.design import (
 )
 from analysis.eventstudy.models import MIN_ESTIMATION_DEFAULT
 from analysis.eventstudy.returns import ReturnKind
-from analysis.eventstudy.tables import EventDay, TestRow, TestTable, fmt, num, pfmt
+from analysis.eventstudy.tables import EventDay, TestRow, TestTable, fmt, num
 
 #: The donor group of ``data/peer_groups.yaml`` used when none is given.
 DEFAULT_DONORS = "untouched"
@@ -300,11 +300,6 @@ def _match_days(
     return {"est": est, "evt": evt, "excluded": excluded, "shortfall": short}
 
 
-#: Donors with at most this weight are not refitted by :meth:`SyntheticResults.leave_one_out`
-#: (leaving out a donor without weight changes nothing).
-LEAVE_ONE_OUT_MIN_WEIGHT = 1e-6
-
-
 @dataclass(frozen=True, repr=False, eq=False)
 class SyntheticResults(SummaryMixin, ExportMixin):
     """Results of :func:`synthetic_study` (immutable). ``params``/``weights`` hold the donor
@@ -451,33 +446,34 @@ class SyntheticResults(SummaryMixin, ExportMixin):
 
     @cached_property
     def _leave_one_out(self) -> pd.DataFrame:
+        from analysis.errors import AnalysisError
+
         rows = []
         for j in np.argsort(-self.w, kind="stable"):
-            if not self.w[j] > LEAVE_ONE_OUT_MIN_WEIGHT:
+            if not self.w[j] >= SHOWN_WEIGHT:
                 break
-            sub = self.without(self.donors[j])
-            tt = sub.tests()["permutation"]
-            k = int(np.argmax(sub.w))
-            rows.append(
-                {
-                    "left_out": self.donors[j],
-                    "weight": float(self.w[j]),
-                    "car": sub.car,
-                    "rmse": sub.rmse,
-                    "pvalue": tt.pvalue,
-                    "top_donor": sub.donors[k],
-                    "top_weight": float(sub.w[k]),
-                }
-            )
+            row: dict[str, Any] = {"left_out": self.donors[j], "weight": float(self.w[j])}
+            try:
+                sub = self.without(self.donors[j])
+                tt = sub.tests()["permutation"]
+                k = int(np.argmax(sub.w))
+                row |= {"car": sub.car, "rmse": sub.rmse, "pvalue": tt.pvalue}
+                row |= {"top_donor": sub.donors[k], "top_weight": float(sub.w[k])}
+                row["reason"] = tt.reason if not np.isfinite(tt.pvalue) else ""
+            except AnalysisError as exc:
+                row |= {"car": np.nan, "rmse": np.nan, "pvalue": np.nan, "top_donor": None}
+                row |= {"top_weight": np.nan, "reason": str(exc)}
+            rows.append(row)
         return pd.DataFrame(rows).set_index("left_out")
 
     def leave_one_out(self) -> pd.DataFrame:
-        """The match refitted without each donor that carries weight, one at a time (Abadie,
-        Diamond & Hainmueller 2015, robustness: no single donor, one the event may have touched
-        too, should drive the result). Per donor left out (index ``left_out``, by its weight in
-        this match): that ``weight``, the new ``car``, pre-event ``rmse``, permutation ``pvalue``
-        (placebos among the remaining donors, this match's statistic and cutoff) and the new
-        largest weight (``top_donor``, ``top_weight``)."""
+        """The match refitted without each donor shown with a weight (at least
+        :data:`SHOWN_WEIGHT`), one at a time (Abadie, Diamond & Hainmueller 2015, robustness: no
+        single donor, one the event may have moved too, should drive the result). Per donor left
+        out (index ``left_out``, by its weight in this match): that ``weight``, the new ``car``,
+        pre-event ``rmse``, permutation ``pvalue`` (placebos among the remaining donors, this
+        match's statistic and cutoff), the new largest weight (``top_donor``, ``top_weight``) and
+        ``reason`` (empty, or why that refit or its test could not be computed)."""
         if len(self.donors) < 3:
             raise SpecificationError(
                 f"leave-one-out needs at least three donors (two stay for the placebos); "
@@ -485,9 +481,16 @@ class SyntheticResults(SummaryMixin, ExportMixin):
             )
         return self._leave_one_out.copy()
 
+    def _leave_one_out_figures(self) -> tuple[pd.DataFrame | None, str]:
+        """:meth:`leave_one_out`, or None and why it cannot be computed."""
+        try:
+            return self.leave_one_out(), ""
+        except SpecificationError as exc:
+            return None, str(exc)
+
     @cached_property
     def dropped_donors(self) -> pd.DataFrame:
-        """Donors left out for missing returns, with the reason."""
+        """Donors left out of the pool, with the reason: missing returns, or :meth:`without`."""
         return pd.DataFrame(list(self.dropped), columns=["donor", "reason"]).set_index("donor")
 
     # ---- inference -------------------------------------------------------------------------
@@ -641,81 +644,19 @@ class SyntheticResults(SummaryMixin, ExportMixin):
         w = self.weights[self.weights >= SHOWN_WEIGHT].sort_values(ascending=False)
         return [(str(d), float(v)) for d, v in w.iloc[:k].items()]
 
-    def headline(self, leave_one_out: bool = False) -> dict[str, Any]:
+    def headline(self, *, leave_one_out: bool = False) -> dict[str, Any]:
         """The headline figures (plain floats and strings), for reports; with ``leave_one_out``
         also the range of :meth:`leave_one_out` (``loo_*``) and its rows (``leave_one_out``)."""
-        tt = self.tests()["permutation"]
-        ci = self.conf_int() if self.statistic != "rmspe_ratio" else None
-        out: dict[str, Any] = {
-            "day0": f"{self.day0.day0:%Y-%m-%d}",
-            "method": "synthetic match",
-            "window": calendar.format_window(self.window),
-            "n_donors": len(self.donors),
-            "top_donors": ", ".join(f"{d} {v:.2f}" for d, v in self._top()),
-            "ar_day0": num(self.ar.loc[0]) if 0 in self.ar.index else None,
-            "car": num(self.car),
-            "ci_lower": None if ci is None else num(ci["lower"].iloc[0]),
-            "ci_upper": None if ci is None else num(ci["upper"].iloc[0]),
-            "rmse": num(self.rmse),
-            "r2": num(self.r2),
-            "n_estimation": self.n_estimation,
-            "statistic": tt.variant,
-            "permutation_stat": num(tt.stat),
-            "permutation_pvalue": num(tt.pvalue),
-            "permutation_rank": _rank(tt),
-        }
-        if leave_one_out:
-            f = self.leave_one_out()
-            out |= {
-                "loo_car_min": num(f["car"].min()),
-                "loo_car_max": num(f["car"].max()),
-                "loo_pvalue_min": num(f["pvalue"].min()),
-                "loo_pvalue_max": num(f["pvalue"].max()),
-                "leave_one_out": {
-                    str(d): {"weight": num(r.weight), "car": num(r.car), "pvalue": num(r.pvalue)}
-                    for d, r in f.iterrows()
-                },
-            }
-        return out
+        from analysis.eventstudy._synthetic_text import headline
 
-    def conclusion(self, alpha: float = 0.05, leave_one_out: bool = False) -> str:
+        return headline(self, leave_one_out=leave_one_out)
+
+    def conclusion(self, alpha: float = 0.05, *, leave_one_out: bool = False) -> str:
         """A plain-language paragraph: the CAR against the synthetic match and the placebo test
         (with ``leave_one_out``, also the range of :meth:`leave_one_out`)."""
-        alpha = check_alpha(alpha)
-        tt = self.tests()["permutation"]
-        d1, d2 = self.evt_dates[0], self.evt_dates[-1]
-        top = ", ".join(f"{d} {v:.0%}" for d, v in self._top())
-        text = (
-            f"{self.firm}: CAR over {calendar.format_window(self.window)} ({d1:%Y-%m-%d} to "
-            f"{d2:%Y-%m-%d}) {self.car:+.2%} against a synthetic match of {len(self.donors)} "
-            f"donors (largest weights {top}; pre-event RMSE {self.rmse:.2%} a day over "
-            f"{self.n_estimation} days). "
-        )
-        rank = _rank(tt)
-        if rank is None:
-            return text + f"Placebo permutation not computed: {tt.reason}."
-        units = tt.n + 1
-        what = {
-            "car_rmse": "|CAR| / pre-event RMSE",
-            "car": "|CAR|",
-            "rmspe_ratio": "event-window RMSE / pre-event RMSE",
-        }[tt.variant]
-        verdict = "significant" if tt.pvalue <= alpha else "not significant"
-        text += (
-            f"Placebo permutation: {what} ranks {rank} of {units} (p = {pfmt(tt.pvalue)}), "
-            f"{verdict} at the {alpha:.0%} level."
-        )
-        if 1 / units > alpha:
-            text += f" With {units - 1} placebos no p-value below {1 / units:.3f} is possible."
-        if leave_one_out:
-            f = self.leave_one_out()
-            lo, hi = f["car"].idxmin(), f["car"].idxmax()
-            text += (
-                f" Leaving out each of the {len(f)} donors with weight in turn, the CAR is "
-                f"{f.loc[lo, 'car']:+.2%} (without {lo}) to {f.loc[hi, 'car']:+.2%} (without {hi}) "
-                f"and p {pfmt(f['pvalue'].min())} to {pfmt(f['pvalue'].max())}."
-            )
-        return text
+        from analysis.eventstudy._synthetic_text import conclusion
+
+        return conclusion(self, alpha, leave_one_out=leave_one_out)
 
     def _header(self) -> list[tuple[str, str]]:
         rows = []

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -166,28 +167,34 @@ def group_tests(peers: Any) -> Styler:
     )
 
 
-#: The group tests whose calibration a peers page simulates: the three the conclusion reads
-#: (robust to the shared date) and the wild bootstrap beside them.
-SIZE_TESTS = ("kp_bmp", "bw_cda", "grank", "wild_bootstrap")
-
-
-def size_table(size: Any) -> Styler:
+def size_table(size: Any, level: float = 0.99) -> Styler:
     """How often each test rejects at its nominal level when there is no effect, simulated for
-    this design (:meth:`analysis.eventstudy.power.PowerResult.size_check`)."""
-    lo, hi = size.nominal_band()
+    this design (:meth:`analysis.eventstudy.power.PowerResult.size_check`), beside the range an
+    exactly sized test falls in."""
     alpha = size.setup.alpha
-    frame = size.size_check().rename(
-        index=lambda t: str(GROUP_TEST_LABELS.get(f"{t}_pvalue", t)).removesuffix(" p"),
-        columns={"size": f"rejects at {alpha:.0%}", "lower": "95% low", "upper": "95% high"},
+    check = size.size_check(level)
+    band = [
+        f"{lo:.1%} to {hi:.1%}" if np.isfinite(lo) else ""
+        for lo, hi in zip(check["band_lower"], check["band_upper"], strict=True)
+    ]
+    frame = pd.DataFrame(
+        {
+            f"rejects at {alpha * 100:g}%": check["size"].to_numpy(),
+            "simulations": check["n_sims"].to_numpy(),
+            f"exact test ({level:.0%} of the time)": band,
+            "verdict": check["verdict"].fillna("not computed").to_numpy(),
+        },
+        index=[
+            str(GROUP_TEST_LABELS.get(f"{t}_pvalue", t)).removesuffix(" p") for t in check.index
+        ],
     )
-    pct = {c: "{:.1%}" for c in frame.columns if c != "verdict"}
     return (
         frame.rename_axis("test")
-        .style.format(pct)
+        .style.format({f"rejects at {alpha * 100:g}%": "{:.1%}"}, na_rep="")
         .set_caption(
             f"Rejection rate with no effect in {size.setup.n_sims:,} simulations of this design "
-            f"(whole estimation days redrawn, so the firms' correlation is kept); a test of exact "
-            f"size {alpha:.0%} lands in [{lo:.1%}, {hi:.1%}] with probability 0.99"
+            "(whole estimation days redrawn, so the firms' correlation is kept), beside the range "
+            f"an exactly sized test falls in {level:.0%} of the time"
         )
     )
 

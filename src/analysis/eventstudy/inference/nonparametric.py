@@ -321,8 +321,9 @@ def grank(inputs: TestInputs, days: Days, *, constants: str = "kp2011") -> TestR
     T = L1 + 1 points (columns with data) incl. the event point; Z = Ubar_0/S;
     t = Z sqrt((T - 2)/(T - 1 - Z^2)), t(T - 2). ``constants="stata"`` uses Stata estudy's
     rank/T_i, S^2 divided by L1 = T - 1 and L1 in the t transform and df.
-    Robust to event-induced volatility and cross-correlation; over-rejects in small groups (the
-    event point is scaled by the cross-sectional sd of N SCARs: 11-13% at 5% with five firms), see
+    Robust to event-induced volatility; allows for cross-correlation but over-rejects with
+    correlated firms and in small groups (the event point is scaled by the cross-sectional sd of N
+    SCARs: 6-10% at 5% with 13 firms, 10-14% with 5, for r = 0 to 0.7), see formula (18) and
     :meth:`analysis.eventstudy.power.PowerResult.size_check`. ``extra``: ``z``.
     """
     _choice(constants, _CONSTANTS, "grank: constants")

@@ -194,7 +194,7 @@ def kp_bmp(
     skipped). The same daily rbar is applied to CAR statistics (as KP and Stata estudy).
     ``reference="t"`` (default) refers t_adj to t(N - 1), its exact law when the SCARs are
     equicorrelated normal with correlation rbar (the BMP t's own small-sample law, rescaled);
-    ``"normal"`` to N(0,1), Kolari & Pynnonen's large-N form, which rejects 12-13% at 5% with five
+    ``"normal"`` to N(0,1), Kolari & Pynnonen's large-N form, which rejects about 12% at 5% with five
     firms. ``extra``: ``rbar``.
     """
     _choice(reference, _KP_REFERENCES, "kp_bmp: reference")
