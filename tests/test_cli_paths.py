@@ -19,6 +19,14 @@ REPO = Path(__file__).resolve().parents[1]
 # --------------------------------------------------------------------------- resolve_environment
 
 
+@pytest.fixture(autouse=True)
+def _no_path_variables(monkeypatch):
+    """Each test sets the path variables it means: a relative folder the caller's shell set
+    (e.g. ANALYSIS_HARDWARE_DIR=../shared/...) would not exist from the tests' folders."""
+    for variable in config.PATH_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+
+
 def _csv_folder(root: Path) -> Path:
     root.mkdir(parents=True)
     (root / "NVDA.csv").write_text("date,open,high,low,close,adj_close,volume\n", encoding="utf-8")
