@@ -44,7 +44,8 @@ ESTIMATE_COLUMNS: tuple[str, ...] = ("column", "term", "estimate", "std_error", 
 #: the variance-ratio F): the first threshold the p-value is below gives the stars.
 STARS: tuple[tuple[float, str], ...] = ((0.01, "***"), (0.05, "**"), (0.10, "*"))
 
-#: The table note on the stars (printed when a row has a p-value; LaTeX, ``<`` in math mode), preceded by
+#: The table note on the stars (printed when a row has a p-value; LaTeX, ``<`` in math mode),
+#: preceded by
 #: :data:`SE_NOTE` when the table shows standard errors.
 STAR_NOTE = r"* $p<0.10$, ** $p<0.05$, *** $p<0.01$ (p-value of each row's test)."
 SE_NOTE = "Standard errors in parentheses."

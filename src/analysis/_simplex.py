@@ -119,8 +119,8 @@ def rmse(residuals: np.ndarray) -> float:
 def permutation_pvalue(stat: float, placebo_stats: np.ndarray) -> tuple[float, int]:
     """``(1 + #{j: s_j >= s}) / (1 + J)`` and the unit's rank (1 = most extreme): the share of the
     J + 1 units (the unit and its placebos) whose statistic is at least the unit's, as in Abadie,
-    Diamond & Hainmueller (2010, section 3, placebo studies). Ties count against the unit; the smallest value is
-    1/(J + 1).
+    Diamond & Hainmueller (2010, section 3, placebo studies). Ties count against the unit; the
+    smallest value is 1/(J + 1).
 
     A placebo statistic within :data:`TIE_RTOL` (relative) below ``stat`` is a tie. Statistics
     that are equal in exact arithmetic but computed along different floating-point paths (the

@@ -84,8 +84,8 @@ def variance_forecast(
     horizons: Sequence[int] | np.ndarray,
 ) -> np.ndarray:
     """The h-step conditional variance forecasts sigma^2_{T+h|T} of a GARCH(1,1) from the last
-    residual ``e_last`` and conditional variance ``s2_last`` at T (Bollerslev 1986; the h-step recursion of a GARCH(1,1)):
-    sigma^2_{T+1|T} = omega + alpha e_T^2 + garch_beta sigma_T^2 and
+    residual ``e_last`` and conditional variance ``s2_last`` at T (Bollerslev 1986; the h-step
+    recursion of a GARCH(1,1)): sigma^2_{T+1|T} = omega + alpha e_T^2 + garch_beta sigma_T^2 and
     sigma^2_{T+h|T} = omega + (alpha + garch_beta) sigma^2_{T+h-1|T}."""
     h = np.asarray(horizons, dtype=int)
     if h.size == 0:

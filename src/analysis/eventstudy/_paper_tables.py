@@ -105,8 +105,8 @@ def _p4(p: float) -> str:
 def garch_params(res: GarchEventStudyResults) -> pd.DataFrame:
     """Tidy GARCH coefficients: per firm and parameter (``term``) the estimate (return units),
     its robust (sandwich) standard error (the Bollerslev & Wooldridge 1992 form, derived there for
-    the Gaussian quasi-likelihood, here applied to the Student-t likelihood), the Wald ``tstat`` = estimate /
-    se and its two-sided normal p-value, as ``arch`` reports them; no p-value for ``nu``, whose
+    the Gaussian quasi-likelihood, here applied to the Student-t likelihood), the Wald ``tstat`` =
+    estimate / se and its two-sided normal p-value, as ``arch`` reports them; no p-value for ``nu``, whose
     null value 0 lies outside its space (nu > 2)."""
     est = res.params.stack()
     se = res.std_errors.stack()
@@ -120,9 +120,10 @@ def garch_params(res: GarchEventStudyResults) -> pd.DataFrame:
 
 def garch_table(res: GarchEventStudyResults) -> PaperTable:
     """Per firm the CAR over the CAR window with its conditional sd sqrt(sum sigma^2_{t|T}) and
-    the SCAR p-value (the standardized t(nu) of the fitted Student-t GARCH; Bollerslev 1987), then the GARCH coefficients with robust
-    standard errors and Wald p-values (omega times :data:`OMEGA_SCALE`; alpha and garch_beta
-    without standard error where alpha is at its bound 0); day 0, window, model and N in the
+    the SCAR p-value (the standardized t(nu) of the fitted Student-t GARCH; Bollerslev 1987), then
+    the GARCH coefficients with robust standard errors and Wald p-values (omega times
+    :data:`OMEGA_SCALE`; alpha and garch_beta without standard error where alpha is at its bound
+    0); day 0, window, model and N in the
     footer."""
     cr = res.car()
     firms = [str(f) for f in res.firms]
@@ -156,9 +157,9 @@ def garch_table(res: GarchEventStudyResults) -> PaperTable:
     )
     note = (
         "CAR: sd = sqrt of the summed GARCH(1,1) variance forecasts, SCAR = CAR / sd against "
-        "the standardized t(nu) of the fitted GARCH-t model (Bollerslev 1987); coefficients: Student-t maximum likelihood, "
-        "robust sandwich standard errors (Bollerslev & Wooldridge 1992 form), stars from the Wald z (none "
-        "for nu); omega x 1e4: omega times 10000 (percent-squared units); N: "
+        "the standardized t(nu) of the fitted GARCH-t model (Bollerslev 1987); coefficients: "
+        "Student-t maximum likelihood, robust sandwich standard errors (Bollerslev & Wooldridge "
+        "1992 form), stars from the Wald z (none for nu); omega x 1e4: omega times 10000 (percent-squared units); N: "
         "estimation-window returns."
     )
     if blank.any():

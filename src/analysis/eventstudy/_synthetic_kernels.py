@@ -50,8 +50,8 @@ class Placebos:
 
 
 def placebo_runs(R_est: np.ndarray, R_evt: np.ndarray) -> Placebos:
-    """The in-space placebos of Abadie, Diamond & Hainmueller (2010, section 3, placebo studies) over the donors
-    alone: donor j is matched from the other J - 1 donors on the estimation days (``R_est``,
+    """The in-space placebos of Abadie, Diamond & Hainmueller (2010, section 3, placebo studies)
+    over the donors alone: donor j is matched from the other J - 1 donors on the estimation days (``R_est``,
     days x donors) and its abnormal returns are taken on the event days (``R_evt``). The treated
     firm is in no placebo's pool, as in synthReturn."""
     J = R_est.shape[1]

@@ -80,8 +80,8 @@ def twfe_event_study(
 
 def rmspe(gap: np.ndarray) -> float:
     """Root mean squared prediction error of a gap series (Abadie, Diamond & Hainmueller 2010,
-    section 3, placebo studies): :func:`analysis._simplex.rmse` over the weeks with a gap (NaNs ignored); NaN when
-    no week has one."""
+    section 3, placebo studies): :func:`analysis._simplex.rmse` over the weeks with a gap (NaNs
+    ignored); NaN when no week has one."""
     g = np.asarray(gap, dtype=float)
     g = g[np.isfinite(g)]
     return rmse(g) if len(g) else float("nan")
