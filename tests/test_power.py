@@ -439,3 +439,26 @@ def test_power_of_a_peer_group_keeps_its_correlation(real_prices):
     lo, hi = pr.nominal_band(0.995)
     assert lo <= pr.power["bw_cda"] <= hi
     assert pr.power["cross_sectional_t"] > hi
+
+
+def test_the_peers_page_size_table_on_e08(real_prices):
+    """The figures the E08 peers page publishes (size_*): its design (semis on SPY, other events'
+    windows left out), the page's call; KP-BMP, BW-CDA and the wild bootstrap hold their size,
+    GRANK over-rejects."""
+    import analysis as an
+
+    res = an.event_study(an.peer_group("semis"), "E08", market="SPY", exclude="events")
+    size = an.power_of(res, 0.0, tests=an.findings.ROBUST_TESTS, options={"replications": 999})
+    check = size.size_check()
+    assert check["size"].to_dict() == {
+        "kp_bmp": 0.043,
+        "bw_cda": 0.0505,
+        "grank": 0.0755,
+        "wild_bootstrap": 0.0495,
+    }
+    assert check["verdict"].to_dict() == {
+        "kp_bmp": "holds",
+        "bw_cda": "holds",
+        "grank": "over-rejects",
+        "wild_bootstrap": "holds",
+    }

@@ -491,3 +491,18 @@ def test_leave_one_out_keeps_going_when_one_refit_fails(monkeypatch):
     text = res.conclusion(leave_one_out=True)
     assert "(1 refit(s) without a p-value: D01 refit failed on purpose)" in text
     assert res.headline(leave_one_out=True)["loo_car_max"] == loo["car"].max()
+
+
+def test_nvda_e08_page_leave_one_out_range(real_prices):
+    """The range the NVDA E08 page states (its design: events' windows and earnings days left
+    out of the estimation window): -6.46% without TSLA to -3.90% without MSFT, p 0.061 to 0.303."""
+    res = synthetic_study("NVDA", "E08", exclude="events,earnings")
+    head = res.headline(leave_one_out=True)
+    assert len(head["leave_one_out"]) == 12
+    assert head["loo_car_min"] == pytest.approx(-0.06462, abs=5e-5)
+    assert head["loo_car_max"] == pytest.approx(-0.03900, abs=5e-5)
+    assert (head["loo_pvalue_min"], head["loo_pvalue_max"]) == pytest.approx((2 / 33, 10 / 33))
+    text = res.conclusion(leave_one_out=True)
+    assert (
+        "the CAR is -6.46% (without TSLA) to -3.90% (without MSFT) and p 0.0606 to 0.3030." in text
+    )
