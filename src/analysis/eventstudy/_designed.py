@@ -73,6 +73,16 @@ class DesignedStudy:
     def rel_days(self) -> np.ndarray:
         return self._design.evt_days.copy()
 
+    def _event_rows(self) -> list[tuple[str, str]]:
+        """The summary header's first rows: the registry event (when there is one) and day 0."""
+        rows = []
+        ev = self._event
+        if ev is not None and hasattr(ev, "event_id"):
+            rows.append(("Event", f"{ev.event_id}: {getattr(ev, 'title', '')}"))
+        day = self.event_day
+        shown = f"{day.date.date()} -- {day.reason}" if self.shared_date else None
+        return [*rows, ("Day 0", shown or "several dates (see day0_table)")]
+
     def window_dates(self, which: str = "event") -> tuple[pd.Timestamp, pd.Timestamp]:
         """First and last date of the ``"event"`` or ``"estimation"`` window (first firm; with
         ``exclude`` the estimation window as extended)."""

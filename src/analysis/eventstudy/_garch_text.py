@@ -185,19 +185,9 @@ def _dates_dict(res: GarchEventStudyResults, which: str) -> dict[str, str]:
 def _header(res: GarchEventStudyResults) -> list[tuple[str, str]]:
     est0, est1 = res.window_dates("estimation")
     ev0, ev1 = res.window_dates("event")
-    rows = []
-    ev = res.event
-    if ev is not None and hasattr(ev, "event_id"):
-        rows.append(("Event", f"{ev.event_id}: {getattr(ev, 'title', '')}"))
-    day = res.event_day
+    rows = res._event_rows()
     h = res.horizon.iloc[:, 0].to_numpy()
     rows += [
-        (
-            "Day 0",
-            f"{day.date.date()} -- {day.reason}"
-            if res.shared_date
-            else "several dates (see day0_table)",
-        ),
         ("Model", res.model.label),
         (
             "Variance",

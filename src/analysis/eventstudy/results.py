@@ -543,18 +543,8 @@ class EventStudyResults(DesignedStudy, SummaryMixin, ExportMixin):
         est0, est1 = self.window_dates("estimation")
         ev0, ev1 = self.window_dates("event")
         conv = "residual divisor L-k" if self.convention == "default" else "estudy2 (divisor L-1)"
-        ev = self._event
-        rows = []
-        if ev is not None and hasattr(ev, "event_id"):
-            rows.append(("Event", f"{ev.event_id}: {getattr(ev, 'title', '')}"))
-        day = self.event_day
+        rows = self._event_rows()
         rows += [
-            (
-                "Day 0",
-                f"{day.date.date()} -- {day.reason}"
-                if self.shared_date
-                else "several dates (see day0_table)",
-            ),
             ("Model", self._spec.label),
             (
                 "Estimation",
